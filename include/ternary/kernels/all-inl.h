@@ -1,0 +1,7 @@
+// Every per-target header of the library: the one HWY_TARGET_INCLUDE of
+// ternary/simd/dispatch.h. New *-inl.h files are added here.
+// clang-format off
+#include "ternary/simd/highway-inl.h"
+#include "ternary/kernels/kernel-inl.h"
+#include "ternary/kernels/i2s-inl.h"
+// clang-format on

@@ -1,0 +1,213 @@
+// I2_S matmul kernels (GEMV and GEMM) for every Highway target.
+#ifndef TERNARY_KERNELS_I2S_INL_H_
+#define TERNARY_KERNELS_I2S_INL_H_
+#include <cstring>
+
+#include "ternary/kernels/matmul_args.h"
+#include "ternary/quant/i2s.h"
+#endif  // TERNARY_KERNELS_I2S_INL_H_
+
+#if defined(TERNARY_KERNELS_I2S_INL_H_TARGET) == defined(HWY_TARGET_TOGGLE)
+#ifdef TERNARY_KERNELS_I2S_INL_H_TARGET
+#undef TERNARY_KERNELS_I2S_INL_H_TARGET
+#else
+#define TERNARY_KERNELS_I2S_INL_H_TARGET
+#endif
+
+#include "ternary/simd/highway-inl.h"
+// After highway.h
+#include "ternary/kernels/kernel-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ternary::HWY_NAMESPACE {
+
+// How it works. A weight vector of L bytes holds 4L weights as four 2-bit
+// code planes (bits 7-6, 5-4, 3-2, 1-0). Each plane, masked to 0..2, is an
+// unsigned operand of u8·i8 quad dot products (VPDPBUSD, or PMADDUBSW +
+// PMADDWD) against L activations; S' = Σ c·q, and S = S' − Σq.
+// Prepare reorders each token's activations so that the L activations of
+// plane j of weight vector g sit contiguously at 4·g·L + j·L: one aligned
+// load each, whatever L is (for L = 32 this is the natural order).
+namespace i2s {
+
+// Reorders q for weight bytes [begin, end) of a row in units of `unit`
+// bytes (the vector width used on that range).
+inline void PermuteActs(const int8_t* q, size_t begin, size_t end, size_t unit,
+                        int8_t* out) noexcept {
+  for (size_t g = begin; g < end; g += unit) {
+    for (size_t j = 0; j < 4; ++j) {
+      for (size_t p = 0; p < unit; ++p) {
+        const size_t byte = g + p;
+        out[(g - begin) * 4 + j * unit + p] =
+            q[128 * (byte / 32) + 32 * j + byte % 32];
+      }
+    }
+  }
+}
+
+// Scalar kernel on the packed bytes: the fallback for targets without the
+// integer dot product ops (HWY_SCALAR, non-x86 for now).
+inline int32_t DotScalar(const uint8_t* w, const int8_t* q, size_t row_bytes) noexcept {
+  int32_t s = 0;
+  for (size_t byte = 0; byte < row_bytes; ++byte) {
+    const uint8_t x = w[byte];
+    const int8_t* qb = q + 128 * (byte / 32) + byte % 32;
+    s += ((x >> 6) & 3) * qb[0] + ((x >> 4) & 3) * qb[32] +
+         ((x >> 2) & 3) * qb[64] + (x & 3) * qb[96];
+  }
+  return s;
+}
+
+#if TERNARY_HAVE_X86_DOT
+// Accumulates kR rows × kT tokens over weight bytes [begin, end) with
+// vectors of tag d. kA accumulators per (row, token) split the planes into
+// independent dependency chains (VNNI GEMV is latency-bound otherwise).
+template <size_t kR, size_t kT, size_t kA, class D>
+HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
+                     const int8_t* HWY_RESTRICT acts, size_t act_stride,
+                     size_t begin, size_t end, int32_t (&sums)[kR][kT]) {
+  const hn::Repartition<int8_t, D> di8;
+  const hn::Repartition<uint16_t, D> du16;
+  const hn::Repartition<int32_t, D> di32;
+  using VI32 = hn::Vec<decltype(di32)>;
+  using VU8 = hn::Vec<D>;
+  const size_t L = hn::Lanes(du8);
+  const VU8 three = hn::Set(du8, 3);
+
+  VI32 acc[kR][kT][kA];
+  for (size_t r = 0; r < kR; ++r)
+    for (size_t t = 0; t < kT; ++t)
+      for (size_t k = 0; k < kA; ++k) acc[r][t][k] = hn::Zero(di32);
+
+  const int8_t* a0 = acts + 4 * begin;
+  for (size_t g = begin; g < end; g += L, a0 += 4 * L) {
+    VU8 c[kR][4];
+    for (size_t r = 0; r < kR; ++r) {
+      const VU8 x = hn::LoadU(du8, w + r * row_bytes + g);
+      const auto x16 = hn::BitCast(du16, x);
+      c[r][0] = hn::And(hn::BitCast(du8, hn::ShiftRight<6>(x16)), three);
+      c[r][1] = hn::And(hn::BitCast(du8, hn::ShiftRight<4>(x16)), three);
+      c[r][2] = hn::And(hn::BitCast(du8, hn::ShiftRight<2>(x16)), three);
+      c[r][3] = hn::And(x, three);
+    }
+    for (size_t t = 0; t < kT; ++t) {
+      const int8_t* a = a0 + t * act_stride;
+#if TERNARY_HAVE_VNNI
+      for (size_t j = 0; j < 4; ++j) {
+        const auto q = hn::LoadU(di8, a + j * L);
+        for (size_t r = 0; r < kR; ++r) {
+          acc[r][t][j % kA] =
+              SumOfMulQuadAccumulate(di32, c[r][j], q, acc[r][t][j % kA]);
+        }
+      }
+#else
+      // Four planes summed in i16 first: |c·q| pair sums ≤ 2·2·128 = 512,
+      // four planes ≤ 2048, far from saturation; then one widening.
+      const hn::Repartition<int16_t, D> di16;
+      const auto q0 = hn::LoadU(di8, a), q1 = hn::LoadU(di8, a + L),
+                 q2 = hn::LoadU(di8, a + 2 * L), q3 = hn::LoadU(di8, a + 3 * L);
+      for (size_t r = 0; r < kR; ++r) {
+        const auto s01 = hn::Add(SatWidenMulPairwiseAdd(di16, c[r][0], q0),
+                                 SatWidenMulPairwiseAdd(di16, c[r][1], q1));
+        const auto s23 = hn::Add(SatWidenMulPairwiseAdd(di16, c[r][2], q2),
+                                 SatWidenMulPairwiseAdd(di16, c[r][3], q3));
+        acc[r][t][0] = hn::Add(acc[r][t][0], SumsOf2(di32, hn::Add(s01, s23)));
+      }
+#endif
+    }
+  }
+  for (size_t r = 0; r < kR; ++r) {
+    for (size_t t = 0; t < kT; ++t) {
+      VI32 total = acc[r][t][0];
+      for (size_t k = 1; k < kA; ++k) total = hn::Add(total, acc[r][t][k]);
+      sums[r][t] += ReduceSum(di32, total);
+    }
+  }
+}
+
+// kR rows × kT tokens of output: full vectors, then (512-bit targets only)
+// a 32-byte tail with half vectors.
+template <size_t kR, size_t kT, size_t kA>
+HWY_INLINE void OutputTile(const MatMulArgs& a, size_t row, size_t token) {
+  const hn::ScalableTag<uint8_t> du8;
+  const size_t L = hn::Lanes(du8);
+  const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
+  const size_t full = row_bytes / L * L;
+  const uint8_t* w = a.weights + row * row_bytes;
+  const int8_t* acts = a.acts + token * a.act_stride;
+  int32_t sums[kR][kT] = {};
+  Tile<kR, kT, kA>(du8, w, row_bytes, acts, a.act_stride, 0, full, sums);
+#if HWY_TARGET <= HWY_AVX3
+  if (full != row_bytes) {
+    const hn::Half<decltype(du8)> dh;
+    Tile<kR, kT, kA>(dh, w, row_bytes, acts, a.act_stride, full, row_bytes, sums);
+  }
+#endif
+  for (size_t r = 0; r < kR; ++r) {
+    for (size_t t = 0; t < kT; ++t) {
+      StoreOutput(a, token + t, row + r, sums[r][t] - a.scales[token + t].sum);
+    }
+  }
+}
+#endif  // TERNARY_HAVE_X86_DOT
+
+}  // namespace i2s
+
+template <>
+struct Kernel<quant::I2S> {
+  static void Prepare(const PrepareArgs& a) noexcept {
+    const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
+#if TERNARY_HAVE_X86_DOT
+    const hn::ScalableTag<uint8_t> du8;
+    const size_t L = hn::Lanes(du8);
+#else
+    const size_t L = 32;  // natural order
+#endif
+    const size_t full = row_bytes / L * L;
+    for (size_t t = 0; t < a.n_tokens; ++t) {
+      const int8_t* q = a.q + t * a.q_stride;
+      int8_t* out = a.out + t * a.out_stride;
+      if (L == 32) {
+        std::memcpy(out, q, 4 * row_bytes);
+      } else {
+        i2s::PermuteActs(q, 0, full, L, out);
+        i2s::PermuteActs(q, full, row_bytes, L / 2, out + 4 * full);
+      }
+    }
+  }
+
+  static void Rows(const MatMulArgs& a, size_t row_begin, size_t row_end) noexcept {
+#if TERNARY_HAVE_X86_DOT
+    size_t t = 0;
+    if (a.n_tokens >= 4) {
+      // GEMM: each unpacked weight vector feeds 4 tokens × 2 rows.
+      for (; t + 4 <= a.n_tokens; t += 4) {
+        size_t r = row_begin;
+        for (; r + 2 <= row_end; r += 2) i2s::OutputTile<2, 4, 1>(a, r, t);
+        for (; r < row_end; ++r) i2s::OutputTile<1, 4, 1>(a, r, t);
+      }
+    }
+    for (; t < a.n_tokens; ++t) {
+      // GEMV: 4 rows, and with VNNI one accumulator per plane.
+      constexpr size_t kA = TERNARY_HAVE_VNNI ? 4 : 1;
+      size_t r = row_begin;
+      for (; r + 4 <= row_end; r += 4) i2s::OutputTile<4, 1, kA>(a, r, t);
+      for (; r < row_end; ++r) i2s::OutputTile<1, 1, kA>(a, r, t);
+    }
+#else
+    const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
+    for (size_t t = 0; t < a.n_tokens; ++t) {
+      for (size_t r = row_begin; r < row_end; ++r) {
+        const int32_t s = i2s::DotScalar(a.weights + r * row_bytes,
+                                         a.acts + t * a.act_stride, row_bytes);
+        StoreOutput(a, t, r, s - a.scales[t].sum);
+      }
+    }
+#endif
+  }
+};
+
+}  // namespace ternary::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target guard

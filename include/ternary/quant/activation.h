@@ -1,0 +1,143 @@
+// Activation quantizers (float -> int8 codes + one scale per token) and the
+// A8 / A4 activation policies that pick a quantizer for each BitLinear input.
+#ifndef TERNARY_QUANT_ACTIVATION_H_
+#define TERNARY_QUANT_ACTIVATION_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace ternary::quant {
+
+// Scale of one quantized token, "multiply" convention: q ≈ x · scale.
+// sum = Σ q lets unsigned-code kernels recover Σ (c − 1)·q = Σ c·q − Σ q.
+struct ActScale {
+  float scale = 1.0f;
+  int32_t sum = 0;
+};
+
+namespace detail {
+// torch.round / IEEE default: ties to even. nearbyint honours the current
+// rounding mode, which is round-to-nearest-even unless a caller changed it.
+inline float RoundHalfEven(float v) noexcept { return std::nearbyint(v); }
+
+inline ActScale QuantizeWithScale(const float* x, size_t n, float scale,
+                                  int lo, int hi, int8_t* q) noexcept {
+  int32_t sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float r = RoundHalfEven(x[i] * scale);
+    const int v = static_cast<int>(std::clamp(r, static_cast<float>(lo),
+                                              static_cast<float>(hi)));
+    q[i] = static_cast<int8_t>(v);
+    sum += v;
+  }
+  return {scale, sum};
+}
+}  // namespace detail
+
+// Per-token absmax to int8, bit-identical to transformers' BitNet ActQuant in
+// float32: m = max(max|x|, 1e-5), s = 127 / m, q = clamp(rne(x·s), −128, 127).
+struct Int8AbsMax {
+  static constexpr std::string_view kName = "int8-absmax";
+  static constexpr int kBits = 8;
+  static constexpr int kMaxAbs = 128;  // bound on |q| kernels must handle
+
+  static ActScale Quantize(const float* x, size_t n, int8_t* q) noexcept {
+    float m = 0.0f;
+    for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
+    const float scale = 127.0f / std::max(m, 1e-5f);
+    return detail::QuantizeWithScale(x, n, scale, -128, 127, q);
+  }
+};
+
+// BitNet a4.8 INT4 absmean (SPEC §5): β = mean|x|, s = √7 / (β + ε),
+// q = clamp(rne(x·s), −8, 7). The paper's choice for the inputs of q/k/v and
+// gate/up, whose distributions are Gaussian-like.
+struct Int4AbsMean {
+  static constexpr std::string_view kName = "int4-absmean";
+  static constexpr int kBits = 4;
+  static constexpr int kMaxAbs = 8;
+
+  static ActScale Quantize(const float* x, size_t n, int8_t* q) noexcept {
+    double sum_abs = 0.0;
+    for (size_t i = 0; i < n; ++i) sum_abs += std::fabs(x[i]);
+    const float beta = n ? static_cast<float>(sum_abs / static_cast<double>(n)) : 0.0f;
+    const float scale = 2.6457513f / (beta + 1e-5f);  // √7
+    return detail::QuantizeWithScale(x, n, scale, -8, 7, q);
+  }
+};
+
+// BitNet a4.8 input of o_proj (SPEC §5): keep the ⌈n/2⌉ entries of largest
+// |x| (ties broken towards the lower index), zero the rest, then int8 absmax.
+// The kept set contains the maximum, so the scale equals the dense one.
+struct TopKInt8 {
+  static constexpr std::string_view kName = "int8-absmax-top50";
+  static constexpr int kBits = 8;
+  static constexpr int kMaxAbs = 128;
+
+  static ActScale Quantize(const float* x, size_t n, int8_t* q) noexcept {
+    const ActScale dense = Int8AbsMax::Quantize(x, n, q);
+    if (n == 0) return dense;
+    thread_local std::vector<uint32_t> order;
+    order.resize(n);
+    for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+    const size_t keep = (n + 1) / 2;
+    // Strict weak order: larger |x| first, then lower index first.
+    std::nth_element(order.begin(), order.begin() + static_cast<long>(keep),
+                     order.end(), [x](uint32_t a, uint32_t b) {
+                       const float fa = std::fabs(x[a]), fb = std::fabs(x[b]);
+                       return fa != fb ? fa > fb : a < b;
+                     });
+    int32_t sum = dense.sum;
+    for (size_t i = keep; i < n; ++i) {
+      sum -= q[order[i]];
+      q[order[i]] = 0;
+    }
+    return {dense.scale, sum};
+  }
+};
+
+// Which BitLinear input a quantizer is applied to.
+enum class Role {
+  kAttnIn,   // q, k, v projections (input: attn_norm output)
+  kAttnOut,  // o_proj (input: attn_sub_norm output)
+  kFfnIn,    // gate, up (input: ffn_norm output)
+  kFfnOut,   // down (input: ffn_sub_norm output of relu²(gate)·up)
+};
+
+// BitNet b1.58: 8-bit per-token absmax everywhere.
+struct A8 {
+  static constexpr std::string_view kName = "a8";
+  template <Role>
+  using Quantizer = Int8AbsMax;
+};
+
+// BitNet a4.8: 4-bit absmean for the attention and FFN inputs, top-50%
+// sparsified 8-bit for o_proj, 8-bit for down_proj (its input is ~80% zeros
+// from relu² already).
+struct A4 {
+  static constexpr std::string_view kName = "a4";
+  template <Role R>
+  using Quantizer = std::conditional_t<
+      R == Role::kAttnIn || R == Role::kFfnIn, Int4AbsMean,
+      std::conditional_t<R == Role::kAttnOut, TopKInt8, Int8AbsMax>>;
+};
+
+template <class A>
+concept ActivationPolicy = requires {
+  { A::kName } -> std::convertible_to<std::string_view>;
+  typename A::template Quantizer<Role::kAttnIn>;
+};
+
+template <class Q>
+concept ActivationQuantizer = requires(const float* x, size_t n, int8_t* q) {
+  { Q::Quantize(x, n, q) } -> std::same_as<ActScale>;
+  Q::kMaxAbs;
+};
+
+}  // namespace ternary::quant
+
+#endif  // TERNARY_QUANT_ACTIVATION_H_

@@ -1,0 +1,37 @@
+// Absmean ternarization of a master weight matrix (SPEC §1.6.1).
+#ifndef TERNARY_QUANT_TERNARIZE_H_
+#define TERNARY_QUANT_TERNARIZE_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+
+#include "ternary/util/error.h"
+
+namespace ternary::quant {
+
+// γ = mean|W| over the whole matrix, s = 1 / max(γ, 1e-5),
+// T = clamp(rne(W·s), −1, 1). Returns α = 1/s, the "multiply" weight scale
+// (effective weight T·α). The mean is accumulated in double; PyTorch sums in
+// float32, so an element lying exactly on ±0.5/s may round differently.
+inline float AbsMeanTernarize(std::span<const float> w, std::span<int8_t> t) {
+  if (w.size() != t.size()) {
+    throw ShapeError("AbsMeanTernarize: " + std::to_string(w.size()) +
+                     " weights but " + std::to_string(t.size()) + " outputs");
+  }
+  double sum = 0.0;
+  for (float v : w) sum += std::fabs(v);
+  const float gamma = w.empty() ? 0.0f
+                                : static_cast<float>(sum / static_cast<double>(w.size()));
+  const float s = 1.0f / std::max(gamma, 1e-5f);
+  for (size_t i = 0; i < w.size(); ++i) {
+    const float r = std::nearbyint(w[i] * s);
+    t[i] = static_cast<int8_t>(std::clamp(r, -1.0f, 1.0f));
+  }
+  return 1.0f / s;
+}
+
+}  // namespace ternary::quant
+
+#endif  // TERNARY_QUANT_TERNARIZE_H_

@@ -1,0 +1,34 @@
+// The library's single Highway dispatch point: compiles every per-target
+// header (kernels/all-inl.h) for each enabled target and defines
+// TERNARY_CHOOSE, the table lookup for function templates.
+//
+// foreach_target.h is include-guarded once per translation unit, so a TU
+// that includes this header cannot run its own foreach_target pass.
+#ifndef TERNARY_SIMD_DISPATCH_H_
+#define TERNARY_SIMD_DISPATCH_H_
+
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ternary/kernels/all-inl.h"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+// clang-format on
+#include <hwy/highway.h>
+
+#include "ternary/kernels/all-inl.h"
+
+// Backport of HWY_EXPORT_T (Highway 1.2) for a function template
+// instantiation FUNC named relative to namespace ternary (one template
+// argument, no commas): yields the pointer for the best target the CPU
+// supports. The first call goes through ChooseAndCall, which initialises
+// Highway's target choice and then calls the chosen target's function.
+#define TERNARY_CHOOSE(FUNC)                                                \
+  ([]() {                                                                   \
+    using Fn = decltype(&HWY_STATIC_DISPATCH(FUNC));                        \
+    static Fn const kTable[HWY_MAX_DYNAMIC_TARGETS + 2] = {                 \
+        &decltype(hwy::DeduceFunctionCache(&HWY_STATIC_DISPATCH(            \
+            FUNC)))::template ChooseAndCall<kTable>,                        \
+        HWY_CHOOSE_TARGET_LIST(FUNC), HWY_CHOOSE_FALLBACK(FUNC)};           \
+    return kTable[hwy::GetChosenTarget().GetIndex()];                       \
+  }())
+
+#endif  // TERNARY_SIMD_DISPATCH_H_

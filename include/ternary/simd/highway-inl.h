@@ -1,0 +1,102 @@
+// Highway for ternary's per-target code: highway.h plus the 1.0.3 fixes and
+// the ops 1.0.3 lacks. Include it first in every *-inl.h.
+
+// Per-target include guard (re-included once per target by foreach_target).
+#if defined(TERNARY_SIMD_HIGHWAY_INL_H_TARGET) == defined(HWY_TARGET_TOGGLE)
+#ifdef TERNARY_SIMD_HIGHWAY_INL_H_TARGET
+#undef TERNARY_SIMD_HIGHWAY_INL_H_TARGET
+#else
+#define TERNARY_SIMD_HIGHWAY_INL_H_TARGET
+#endif
+
+#include <hwy/highway.h>
+
+#if HWY_ARCH_X86
+#include <immintrin.h>
+#endif
+
+// Highway 1.0.3's AVX3_DL target string names `avxvnni` but not
+// `avx512vnni`, so _mm512_dpbusd_epi32 would not inline. Extend it for our
+// functions (Highway's own ops keep their string, a subset of ours).
+#if HWY_TARGET == HWY_AVX3_DL && HWY_MAJOR == 1 && HWY_MINOR == 0
+#undef HWY_TARGET_STR
+#define HWY_TARGET_STR                                            \
+  HWY_TARGET_STR_AVX3                                             \
+  ",vpclmulqdq,avx512vbmi,avx512vbmi2,vaes,avxvnni,avx512vnni,"   \
+  "avx512bitalg,avx512vpopcntdq"
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace ternary::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#undef TERNARY_HAVE_X86_DOT
+#undef TERNARY_HAVE_VNNI
+// Whether this target has the integer dot-product ops below; elsewhere the
+// kernels use the scalar reference (NEON/SVE kernels: not written yet).
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR
+#define TERNARY_HAVE_X86_DOT 1
+// 512-bit VPDPBUSD (u8·i8 quads into i32, no saturation).
+#define TERNARY_HAVE_VNNI (HWY_TARGET == HWY_AVX3_DL)
+
+namespace detail {
+inline __m128i MaddUbs(__m128i a, __m128i b) { return _mm_maddubs_epi16(a, b); }
+inline __m128i MaddOnes(__m128i a) { return _mm_madd_epi16(a, _mm_set1_epi16(1)); }
+#if HWY_TARGET <= HWY_AVX2
+inline __m256i MaddUbs(__m256i a, __m256i b) { return _mm256_maddubs_epi16(a, b); }
+inline __m256i MaddOnes(__m256i a) { return _mm256_madd_epi16(a, _mm256_set1_epi16(1)); }
+#endif
+#if HWY_TARGET <= HWY_AVX3
+inline __m512i MaddUbs(__m512i a, __m512i b) { return _mm512_maddubs_epi16(a, b); }
+inline __m512i MaddOnes(__m512i a) { return _mm512_madd_epi16(a, _mm512_set1_epi16(1)); }
+#endif
+#if TERNARY_HAVE_VNNI
+inline __m128i DpBusd(__m128i s, __m128i a, __m128i b) { return _mm_dpbusd_epi32(s, a, b); }
+inline __m256i DpBusd(__m256i s, __m256i a, __m256i b) { return _mm256_dpbusd_epi32(s, a, b); }
+inline __m512i DpBusd(__m512i s, __m512i a, __m512i b) { return _mm512_dpbusd_epi32(s, a, b); }
+#endif
+}  // namespace detail
+
+// Upstream SatWidenMulPairwiseAdd (Highway 1.0.6): u8·i8 pairs summed into
+// saturating i16 (PMADDUBSW).
+template <class DI16, class VU8, class VI8>
+HWY_INLINE hn::Vec<DI16> SatWidenMulPairwiseAdd(DI16 /*di16*/, VU8 a, VI8 b) {
+  return hn::Vec<DI16>{detail::MaddUbs(a.raw, b.raw)};
+}
+
+// i16 pairs summed into i32 (PMADDWD with ones); upstream: WidenMulPairwiseAdd
+// with a vector of ones, or SumsOf2 (1.1).
+template <class DI32, class VI16>
+HWY_INLINE hn::Vec<DI32> SumsOf2(DI32 /*di32*/, VI16 v) {
+  return hn::Vec<DI32>{detail::MaddOnes(v.raw)};
+}
+
+// Upstream SumOfMulQuadAccumulate (Highway 1.0.6): sum + Σ of each group of
+// four u8·i8 products, exact in i32 (VNNI), or via PMADDUBSW + PMADDWD,
+// exact while each u8·i8 pair sum fits i16 (true for ternary codes ≤ 3).
+template <class DI32, class VU8, class VI8>
+HWY_INLINE hn::Vec<DI32> SumOfMulQuadAccumulate(DI32 di32, VU8 a, VI8 b,
+                                                hn::Vec<DI32> sum) {
+#if TERNARY_HAVE_VNNI
+  (void)di32;
+  return hn::Vec<DI32>{detail::DpBusd(sum.raw, a.raw, b.raw)};
+#else
+  const hn::Repartition<int16_t, DI32> di16;
+  return hn::Add(sum, SumsOf2(di32, SatWidenMulPairwiseAdd(di16, a, b)));
+#endif
+}
+#else
+#define TERNARY_HAVE_X86_DOT 0
+#define TERNARY_HAVE_VNNI 0
+#endif  // HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR
+
+// Upstream ReduceSum (Highway 1.0.5).
+template <class D>
+HWY_INLINE hn::TFromD<D> ReduceSum(D d, hn::Vec<D> v) {
+  return hn::GetLane(hn::SumOfLanes(d, v));
+}
+
+}  // namespace ternary::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target guard
