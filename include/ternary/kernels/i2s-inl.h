@@ -59,6 +59,8 @@ inline int32_t DotScalar(const uint8_t* w, const int8_t* q, size_t row_bytes) no
 }
 
 #if TERNARY_HAVE_X86_DOT
+inline constexpr size_t kPrefetchBytes = 1024;
+
 // Accumulates kR rows × kT tokens over weight bytes [begin, end) with
 // vectors of tag d. kA accumulators per (row, token) split the planes into
 // independent dependency chains (VNNI GEMV is latency-bound otherwise).
@@ -83,6 +85,8 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
   for (size_t g = begin; g < end; g += L, a0 += 4 * L) {
     VU8 c[kR][4];
     for (size_t r = 0; r < kR; ++r) {
+      // Weights stream from DRAM once per token: fetch ahead of the loads.
+      hwy::Prefetch(w + r * row_bytes + g + kPrefetchBytes);
       const VU8 x = hn::LoadU(du8, w + r * row_bytes + g);
       const auto x16 = hn::BitCast(du16, x);
       c[r][0] = hn::And(hn::BitCast(du8, hn::ShiftRight<6>(x16)), three);

@@ -9,6 +9,7 @@
 #define TERNARY_SIMD_HIGHWAY_INL_H_TARGET
 #endif
 
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 #if HWY_ARCH_X86

@@ -1,0 +1,236 @@
+// Hugging Face BitNetForCausalLM folders as a weight source: config.json +
+// model.safetensors (or shards), packed (offline) or bf16 master (online).
+#ifndef TERNARY_MODEL_HF_CHECKPOINT_H_
+#define TERNARY_MODEL_HF_CHECKPOINT_H_
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ternary/io/hf_config.h"
+#include "ternary/io/safetensors.h"
+#include "ternary/model/config.h"
+#include "ternary/model/weights.h"
+#include "ternary/quant/ternarize.h"
+#include "ternary/util/aligned_buffer.h"
+#include "ternary/util/error.h"
+
+namespace ternary {
+
+// transformers' packed layout (SPEC §3.10): an [out, in] ternary matrix is
+// stored as U8 [out/4, in], four planes along the OUTPUT dimension. With
+// R = out/4, bits 2p+1..2p of byte P[r][i] hold code c = w + 1 of row p·R + r:
+//
+//   byte P[r][i]:  bits 7..6        5..4        3..2      1..0
+//                  W[3R+r][i]   W[2R+r][i]   W[R+r][i]   W[r][i]
+//
+// e.g. rows [+1, 0, −1, +1, 0, −1, −1, +1] (out = 8, in = 1) → 0x12, 0x89.
+// Returns false if any code is 3 (not a ternary value); such entries are
+// written as 0.
+inline bool UnpackHfTernary(const uint8_t* packed, size_t packed_rows,
+                            size_t cols, int8_t* out) noexcept {
+  bool ok = true;
+  for (size_t p = 0; p < 4; ++p) {
+    for (size_t r = 0; r < packed_rows; ++r) {
+      const uint8_t* src = packed + r * cols;
+      int8_t* dst = out + (p * packed_rows + r) * cols;
+      for (size_t i = 0; i < cols; ++i) {
+        const int c = (src[i] >> (2 * p)) & 3;
+        ok &= c != 3;
+        dst[i] = static_cast<int8_t>(c == 3 ? 0 : c - 1);
+      }
+    }
+  }
+  return ok;
+}
+
+// Inverse of UnpackHfTernary; rows must be a multiple of 4.
+inline void PackHfTernary(const int8_t* t, size_t rows, size_t cols,
+                          uint8_t* out) noexcept {
+  const size_t packed_rows = rows / 4;
+  for (size_t r = 0; r < packed_rows; ++r) {
+    for (size_t i = 0; i < cols; ++i) {
+      unsigned byte = 0;
+      for (size_t p = 0; p < 4; ++p) {
+        byte |= static_cast<unsigned>(t[(p * packed_rows + r) * cols + i] + 1)
+                << (2 * p);
+      }
+      out[r * cols + i] = static_cast<uint8_t>(byte);
+    }
+  }
+}
+
+// The transformers name of a tensor, e.g. "model.layers.3.mlp.down_proj.weight".
+inline std::string HfTensorName(TensorId id) {
+  const std::string layer = "model.layers." + std::to_string(id.layer) + ".";
+  switch (id.kind) {
+    case TensorId::kEmbed:
+      return "model.embed_tokens.weight";
+    case TensorId::kOutputNorm:
+      return "model.norm.weight";
+    case TensorId::kLmHead:
+      return "lm_head.weight";
+    case TensorId::kAttnNorm:
+      return layer + "input_layernorm.weight";
+    case TensorId::kAttnSubNorm:
+      return layer + "self_attn.attn_sub_norm.weight";
+    case TensorId::kFfnNorm:
+      return layer + "post_attention_layernorm.weight";
+    case TensorId::kFfnSubNorm:
+      return layer + "mlp.ffn_sub_norm.weight";
+    case TensorId::kQ:
+      return layer + "self_attn.q_proj.weight";
+    case TensorId::kK:
+      return layer + "self_attn.k_proj.weight";
+    case TensorId::kV:
+      return layer + "self_attn.v_proj.weight";
+    case TensorId::kO:
+      return layer + "self_attn.o_proj.weight";
+    case TensorId::kGate:
+      return layer + "mlp.gate_proj.weight";
+    case TensorId::kUp:
+      return layer + "mlp.up_proj.weight";
+    case TensorId::kDown:
+      return layer + "mlp.down_proj.weight";
+  }
+  return "?";
+}
+
+// A checkpoint folder. The safetensors files stay memory-mapped while the
+// object lives; each tensor is converted when the model asks for it, so a
+// load holds at most one unpacked matrix at a time.
+class HfCheckpoint {
+ public:
+  // Throws FormatError naming the file and key/tensor for a missing or
+  // unsupported config.json or unreadable weights.
+  static HfCheckpoint Open(const std::filesystem::path& dir) {
+    if (!std::filesystem::is_directory(dir)) {
+      throw FormatError(dir.string() + ": not a checkpoint folder");
+    }
+    HfCheckpoint c;
+    c.hf_ = io::HfConfig::Load(dir / "config.json");
+    c.st_ = io::SafetensorsCheckpoint::Open(dir);
+    return c;
+  }
+
+  const io::HfConfig& hf_config() const noexcept { return hf_; }
+  const io::SafetensorsCheckpoint& files() const noexcept { return st_; }
+
+  ModelConfig config() const {
+    ModelConfig c;
+    c.dims = Dims{.hidden = hf_.hidden_size,
+                  .ffn = hf_.intermediate_size,
+                  .heads = hf_.num_attention_heads,
+                  .kv_heads = hf_.num_key_value_heads,
+                  .head_dim = hf_.head_dim,
+                  .layers = hf_.num_hidden_layers,
+                  .vocab = hf_.vocab_size};
+    c.rms_norm_eps = hf_.rms_norm_eps;
+    c.rope_theta = hf_.rope_theta;
+    c.max_position_embeddings = hf_.max_position_embeddings;
+    c.tie_word_embeddings = hf_.tie_word_embeddings;
+    c.bos_token_id = hf_.bos_token_id;
+    c.eos_token_id = hf_.eos_token_id;
+    return c;
+  }
+
+  TernaryMatrix Ternary(TensorId id, size_t rows, size_t cols) const {
+    const std::string name = HfTensorName(id);
+    const auto ref = st_.Get(name);
+    const io::SafetensorsTensor& t = *ref.tensor;
+    const std::string& file = *ref.file;
+    TernaryMatrix m;
+    m.values.resize(rows * cols);
+    if (hf_.quantization_mode == io::HfQuantMode::kOnline) {
+      ExpectFloat(t, file, rows, cols);
+      std::vector<float> w(rows * cols);
+      io::ReadFloats(t, file, w);
+      m.alpha = quant::AbsMeanTernarize(w, m.values);
+      return m;
+    }
+    if (rows % 4 != 0) {
+      throw FormatError(file + ": tensor '" + name + "': " +
+                        std::to_string(rows) +
+                        " output rows cannot be packed 4 per byte");
+    }
+    if (t.dtype != io::SafetensorsDtype::kU8) {
+      throw FormatError(file + ": tensor '" + name + "' has dtype " +
+                        t.dtype_name +
+                        ", expected U8 (packed ternary, quantization_mode "
+                        "offline)");
+    }
+    ExpectShape(t, file, {rows / 4, cols});
+    if (!UnpackHfTernary(t.data.data(), rows / 4, cols, m.values.data())) {
+      throw FormatError(file + ": tensor '" + name +
+                        "' holds the invalid 2-bit code 3");
+    }
+    m.alpha = ReadAlpha(name);
+    return m;
+  }
+
+  AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
+    const std::string name = HfTensorName(id);
+    const auto ref = st_.Get(name);
+    ExpectFloat(*ref.tensor, *ref.file, rows, cols);
+    AlignedBuffer<float> out(rows * cols);
+    io::ReadFloats(*ref.tensor, *ref.file, out.span());
+    return out;
+  }
+
+ private:
+  // Vectors (rows == 1) are stored 1-D; matrices 2-D.
+  static void ExpectFloat(const io::SafetensorsTensor& t,
+                          const std::string& file, size_t rows, size_t cols) {
+    if (t.dtype != io::SafetensorsDtype::kBF16 &&
+        t.dtype != io::SafetensorsDtype::kF16 &&
+        t.dtype != io::SafetensorsDtype::kF32) {
+      throw FormatError(file + ": tensor '" + t.name + "' has dtype " +
+                        t.dtype_name + ", expected BF16, F16 or F32");
+    }
+    if (rows == 1) {
+      ExpectShape(t, file, {cols});
+    } else {
+      ExpectShape(t, file, {rows, cols});
+    }
+  }
+
+  static void ExpectShape(const io::SafetensorsTensor& t,
+                          const std::string& file,
+                          std::vector<uint64_t> want) {
+    if (t.shape != want) {
+      io::SafetensorsTensor w;
+      w.shape = want;
+      throw FormatError(file + ": tensor '" + t.name + "' has shape " +
+                        t.ShapeString() + ", expected " + w.ShapeString());
+    }
+  }
+
+  // weight_scale: one BF16/F16/F32 value; α = ws (autobitlinear) or 1/ws.
+  float ReadAlpha(const std::string& weight_name) const {
+    const std::string name = weight_name + "_scale";  // "...weight_scale"
+    const auto ref = st_.Get(name);
+    const io::SafetensorsTensor& t = *ref.tensor;
+    if (t.numel() != 1 || t.shape.size() > 1) {
+      throw FormatError(*ref.file + ": tensor '" + name + "' has shape " +
+                        t.ShapeString() + ", expected [1]");
+    }
+    float ws = 0.0f;
+    io::ReadFloats(t, *ref.file, std::span<float>(&ws, 1));
+    if (!(std::isfinite(ws) && ws > 0.0f)) {
+      throw FormatError(*ref.file + ": tensor '" + name + "' is " +
+                        std::to_string(ws) + ", expected a positive scale");
+    }
+    return hf_.ScaleMultiplies() ? ws : 1.0f / ws;
+  }
+
+  io::HfConfig hf_;
+  io::SafetensorsCheckpoint st_;
+};
+
+}  // namespace ternary
+
+#endif  // TERNARY_MODEL_HF_CHECKPOINT_H_

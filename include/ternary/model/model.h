@@ -1,0 +1,320 @@
+// The BitNet b1.58 model: Model<Dims, Policy> (SPEC §1.2).
+#ifndef TERNARY_MODEL_MODEL_H_
+#define TERNARY_MODEL_MODEL_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ternary/model/config.h"
+#include "ternary/model/hf_checkpoint.h"
+#include "ternary/model/policy.h"
+#include "ternary/model/weights.h"
+#include "ternary/nn/attention.h"
+#include "ternary/nn/bit_linear.h"
+#include "ternary/nn/embedding.h"
+#include "ternary/nn/ffn.h"
+#include "ternary/nn/rms_norm.h"
+#include "ternary/nn/rotary.h"
+#include "ternary/util/aligned_buffer.h"
+#include "ternary/util/error.h"
+#include "ternary/util/thread_pool.h"
+
+namespace ternary {
+
+// Which positions of a Forward call produce logits.
+enum class Logits {
+  kAll,   // one row of vocab logits per input token
+  kLast,  // only the last token's row
+  kNone,  // fill the KV cache only
+};
+
+// A BitNet b1.58 decoder (BitNetForCausalLM). kD fixes any subset of the
+// dimensions at compile time (kDynamicDims: all read from the file); P
+// picks the packing format, activation policy and SIMD dispatch.
+//
+//   auto model = Model<kTinyShakespeare>::Load("models/tiny-shakespeare");
+//   auto state = model.NewState();
+//   std::vector<float> logits = model.Forward(ids, state);  // n × vocab
+//
+// A Model is immutable after loading and may be shared by threads; each
+// sequence has its own State (KV cache and scratch).
+template <Dims kD = kDynamicDims, ModelPolicy P = Policy<>>
+class Model {
+  static_assert(ValidateDims<kD>());
+
+ public:
+  using Format = typename P::Format;
+  using Act = typename P::Act;
+  using Simd = typename P::Simd;
+  static constexpr Dims kStaticDims = kD;
+
+  template <quant::Role R>
+  using Linear = nn::BitLinear<Format, Act, R, Simd>;
+
+  struct Layer {
+    nn::RmsNorm<kD.hidden> attn_norm;
+    Linear<quant::Role::kAttnIn> q, k, v;
+    nn::RmsNorm<kD.hidden> attn_sub_norm;
+    Linear<quant::Role::kAttnOut> o;
+    nn::RmsNorm<kD.hidden> ffn_norm;
+    Linear<quant::Role::kFfnIn> gate, up;
+    nn::RmsNorm<kD.ffn> ffn_sub_norm;
+    Linear<quant::Role::kFfnOut> down;
+  };
+
+  // One sequence's KV cache and scratch buffers. Forward appends to it;
+  // Reset() starts a new sequence.
+  class State {
+   public:
+    size_t size() const noexcept { return cache_.size(); }  // tokens seen
+    void Reset() noexcept { cache_.Resize(0); }
+    const nn::KvCache& cache() const noexcept { return cache_; }
+
+   private:
+    friend class Model;
+    nn::KvCache cache_;
+    size_t rows_ = 0;  // token rows the buffers below hold
+    AlignedBuffer<float> x_, xn_, q_, attn_, tmp_, gate_, up_;
+    QuantizedActs acts_;
+    nn::AttentionScratch scratch_;
+  };
+
+  // Prompt tokens go through the GEMM kernels this many at a time.
+  static constexpr size_t kMaxBatch = 512;
+
+  Model() = default;
+
+  // Loads a Hugging Face folder (config.json + model.safetensors or shards)
+  // and repacks every projection into Format once. Throws FormatError (bad
+  // or unsupported files, naming file and tensor/key) or ShapeError (the
+  // file's dims disagree with kD, naming the field).
+  static Model Load(const std::filesystem::path& dir) {
+    HfCheckpoint ckpt = HfCheckpoint::Open(dir);
+    return FromSource(ckpt, "config.json");
+  }
+
+  // Builds the model from any weight source (HF, GGUF, random).
+  template <WeightSource S>
+  static Model FromSource(S& source, const std::string& name = "config") {
+    Model m;
+    m.config_ = source.config();
+    CheckDimsMatch<kD>(m.config_.dims, name);
+    m.config_.Validate(name);
+    const size_t h = m.hidden(), f = m.ffn(), qd = m.q_dim(), kv = m.kv_dim(),
+                 vocab = m.vocab();
+    m.embed_ = nn::Embedding(source.Floats({TensorId::kEmbed}, vocab, h),
+                             vocab, h);
+    m.layers_.reserve(m.layers());
+    for (int l = 0; l < static_cast<int>(m.layers()); ++l) {
+      auto norm = [&](TensorId::Kind kind, size_t n) {
+        return source.Floats({kind, l}, 1, n);
+      };
+      auto proj = [&]<quant::Role R>(TensorId::Kind kind, size_t rows,
+                                     size_t cols) {
+        TernaryMatrix t = source.Ternary({kind, l}, rows, cols);
+        return Linear<R>::FromTernary(t.values, rows, cols, t.alpha);
+      };
+      using quant::Role;
+      const float eps = m.config_.rms_norm_eps;
+      m.layers_.push_back(Layer{
+          .attn_norm = {norm(TensorId::kAttnNorm, h), eps},
+          .q = proj.template operator()<Role::kAttnIn>(TensorId::kQ, qd, h),
+          .k = proj.template operator()<Role::kAttnIn>(TensorId::kK, kv, h),
+          .v = proj.template operator()<Role::kAttnIn>(TensorId::kV, kv, h),
+          .attn_sub_norm = {norm(TensorId::kAttnSubNorm, qd), eps},
+          .o = proj.template operator()<Role::kAttnOut>(TensorId::kO, h, qd),
+          .ffn_norm = {norm(TensorId::kFfnNorm, h), eps},
+          .gate = proj.template operator()<Role::kFfnIn>(TensorId::kGate, f, h),
+          .up = proj.template operator()<Role::kFfnIn>(TensorId::kUp, f, h),
+          .ffn_sub_norm = {norm(TensorId::kFfnSubNorm, f), eps},
+          .down = proj.template operator()<Role::kFfnOut>(TensorId::kDown, h, f),
+      });
+    }
+    m.output_norm_ = nn::RmsNorm<kD.hidden>(
+        source.Floats({TensorId::kOutputNorm}, 1, h), m.config_.rms_norm_eps);
+    if (!m.config_.tie_word_embeddings) {
+      m.lm_head_ = nn::Embedding(source.Floats({TensorId::kLmHead}, vocab, h),
+                                 vocab, h);
+    }
+    // RoPE tables for the trained context; later positions are computed.
+    const size_t table = std::min<size_t>(
+        static_cast<size_t>(std::max(m.config_.max_position_embeddings, 1)),
+        size_t{1} << 16);
+    m.rotary_ = nn::Rotary<kD.head_dim>(m.head_dim(), m.config_.rope_theta,
+                                        table);
+    return m;
+  }
+
+  const ModelConfig& config() const noexcept { return config_; }
+  const std::vector<Layer>& layers_weights() const noexcept { return layers_; }
+
+  // Dimensions: compile-time constants where kD fixes them.
+  size_t hidden() const noexcept { return Dim<kD.hidden>(config_.dims.hidden); }
+  size_t ffn() const noexcept { return Dim<kD.ffn>(config_.dims.ffn); }
+  size_t heads() const noexcept { return Dim<kD.heads>(config_.dims.heads); }
+  size_t kv_heads() const noexcept {
+    return Dim<kD.kv_heads>(config_.dims.kv_heads);
+  }
+  size_t head_dim() const noexcept {
+    return Dim<kD.head_dim>(config_.dims.head_dim);
+  }
+  size_t layers() const noexcept { return Dim<kD.layers>(config_.dims.layers); }
+  size_t vocab() const noexcept { return Dim<kD.vocab>(config_.dims.vocab); }
+  size_t q_dim() const noexcept { return heads() * head_dim(); }
+  size_t kv_dim() const noexcept { return kv_heads() * head_dim(); }
+
+  // A fresh sequence; `reserve` positions of KV cache are allocated up
+  // front (the cache grows as needed).
+  State NewState(size_t reserve = 0) const {
+    State s;
+    s.cache_ = nn::KvCache(layers(), kv_dim(), reserve);
+    return s;
+  }
+
+  // Runs `tokens` at positions state.size() … and appends them to the KV
+  // cache. Writes logits (row stride vocab()) for all tokens or the last
+  // one, as `which` says; `logits` must hold that many rows. Throws
+  // UsageError for token ids outside the vocabulary (the state is then
+  // unchanged).
+  void Forward(std::span<const int32_t> tokens, State& state, float* logits,
+               Logits which = Logits::kAll, ThreadPool* pool = nullptr) const {
+    for (int32_t id : tokens) {
+      if (id < 0 || static_cast<size_t>(id) >= vocab()) {
+        throw UsageError("token id " + std::to_string(id) +
+                         " outside the vocabulary [0, " +
+                         std::to_string(vocab()) + ")");
+      }
+    }
+    for (size_t begin = 0; begin < tokens.size(); begin += kMaxBatch) {
+      const size_t n = std::min(kMaxBatch, tokens.size() - begin);
+      const bool last_chunk = begin + n == tokens.size();
+      float* out = nullptr;
+      Logits mode = Logits::kNone;
+      if (which == Logits::kAll) {
+        out = logits + begin * vocab();
+        mode = Logits::kAll;
+      } else if (which == Logits::kLast && last_chunk) {
+        out = logits;
+        mode = Logits::kLast;
+      }
+      ForwardChunk(tokens.subspan(begin, n), state, out, mode, pool);
+    }
+  }
+
+  // Convenience: returns the logits (tokens.size() × vocab for kAll).
+  std::vector<float> Forward(std::span<const int32_t> tokens, State& state,
+                             Logits which = Logits::kAll,
+                             ThreadPool* pool = nullptr) const {
+    const size_t rows = which == Logits::kAll    ? tokens.size()
+                        : which == Logits::kLast ? (tokens.empty() ? 0 : 1)
+                                                 : 0;
+    std::vector<float> out(rows * vocab());
+    Forward(tokens, state, out.data(), which, pool);
+    return out;
+  }
+
+ private:
+  template <int kStatic>
+  static constexpr size_t Dim(int runtime) noexcept {
+    if constexpr (kStatic != kDynamic) {
+      return static_cast<size_t>(kStatic);
+    } else {
+      return static_cast<size_t>(runtime);
+    }
+  }
+
+  void Reserve(State& s, size_t rows) const {
+    if (rows <= s.rows_) return;
+    const size_t h = hidden();
+    s.x_ = AlignedBuffer<float>(rows * h);
+    s.xn_ = AlignedBuffer<float>(rows * h);
+    s.tmp_ = AlignedBuffer<float>(rows * h);
+    s.q_ = AlignedBuffer<float>(rows * q_dim());
+    s.attn_ = AlignedBuffer<float>(rows * q_dim());
+    s.gate_ = AlignedBuffer<float>(rows * ffn());
+    s.up_ = AlignedBuffer<float>(rows * ffn());
+    s.rows_ = rows;
+  }
+
+  static void AddRows(float* x, const float* y, size_t count) noexcept {
+    for (size_t i = 0; i < count; ++i) x[i] += y[i];
+  }
+
+  void ForwardChunk(std::span<const int32_t> tokens, State& s, float* logits,
+                    Logits mode, ThreadPool* pool) const {
+    const size_t n = tokens.size();
+    if (n == 0) return;
+    if (s.cache_.layers() != layers() || s.cache_.kv_dim() != kv_dim()) {
+      throw UsageError("Model::Forward: the state belongs to another model");
+    }
+    const size_t h = hidden(), f = ffn(), qd = q_dim(), kv = kv_dim();
+    const size_t pos0 = s.cache_.size();
+    Reserve(s, n);
+    s.cache_.Reserve(pos0 + n);
+    float* x = s.x_.data();
+    float* xn = s.xn_.data();
+    float* q = s.q_.data();
+    float* attn = s.attn_.data();
+    float* tmp = s.tmp_.data();
+    float* gate = s.gate_.data();
+    float* up = s.up_.data();
+    const nn::AttentionShape shape{heads(), kv_heads(), head_dim()};
+
+    embed_.Lookup(tokens, x, h);
+    for (size_t l = 0; l < layers(); ++l) {
+      const Layer& w = layers_[l];
+      float* kc = s.cache_.k(l);
+      float* vc = s.cache_.v(l);
+      // Attention: q/k/v share one quantized input; k and v land directly
+      // in the cache rows of these positions.
+      w.attn_norm.Forward(x, n, h, xn, h);
+      w.q.QuantizeInput(xn, n, h, s.acts_);
+      w.q.Forward(s.acts_, q, qd, pool);
+      w.k.Forward(s.acts_, kc + pos0 * kv, kv, pool);
+      w.v.Forward(s.acts_, vc + pos0 * kv, kv, pool);
+      for (size_t t = 0; t < n; ++t) {
+        rotary_.Apply(q + t * qd, heads(), pos0 + t);
+        rotary_.Apply(kc + (pos0 + t) * kv, kv_heads(), pos0 + t);
+      }
+      nn::Attention<kD.head_dim>(q, qd, n, pos0, kc, vc, kv, shape, attn, qd,
+                                 s.scratch_, pool);
+      w.attn_sub_norm.Forward(attn, n, qd, attn, qd);
+      w.o.Forward(attn, n, qd, tmp, h, s.acts_, pool);
+      AddRows(x, tmp, n * h);
+      // FFN: down(ffn_sub_norm(relu(gate)² · up)).
+      w.ffn_norm.Forward(x, n, h, xn, h);
+      w.gate.QuantizeInput(xn, n, h, s.acts_);
+      w.gate.Forward(s.acts_, gate, f, pool);
+      w.up.Forward(s.acts_, up, f, pool);
+      nn::ReluSquaredGate(gate, up, n * f, gate);
+      w.ffn_sub_norm.Forward(gate, n, f, gate, f);
+      w.down.Forward(gate, n, f, tmp, h, s.acts_, pool);
+      AddRows(x, tmp, n * h);
+    }
+    s.cache_.Resize(pos0 + n);
+    if (mode == Logits::kNone) return;
+    const size_t first = mode == Logits::kAll ? 0 : n - 1;
+    const size_t rows = n - first;
+    output_norm_.Forward(x + first * h, rows, h, xn, h);
+    const nn::Embedding& head =
+        config_.tie_word_embeddings ? embed_ : lm_head_;
+    head.Project(xn, rows, h, logits, vocab(), pool);
+  }
+
+  ModelConfig config_;
+  nn::Embedding embed_;
+  std::vector<Layer> layers_;
+  nn::RmsNorm<kD.hidden> output_norm_;
+  nn::Embedding lm_head_;  // empty when tied
+  nn::Rotary<kD.head_dim> rotary_;
+};
+
+}  // namespace ternary
+
+#endif  // TERNARY_MODEL_MODEL_H_

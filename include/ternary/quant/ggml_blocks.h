@@ -1,0 +1,579 @@
+// ggml tensor encodings found in GGUF files: scalar, exact decoders and the
+// encoders our writer needs (SPEC §3.3, §3.6, §3.7, §3.9).
+//
+// Float formats decode to float exactly as ggml's dequantize_row_* do (same
+// operations in the same order). Ternary formats decode to int8 values in
+// {-1, 0, +1} plus their scales, never to float, so kernels can repack them.
+// Every function checks its span sizes (ShapeError) and never reads out of
+// bounds; corrupt ternary codes throw FormatError naming the tensor.
+#ifndef TERNARY_QUANT_GGML_BLOCKS_H_
+#define TERNARY_QUANT_GGML_BLOCKS_H_
+
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ternary/util/error.h"
+#include "ternary/util/half.h"
+
+namespace ternary::quant {
+
+// ---------------------------------------------------------------------------
+// Block geometry. Files store blocks back to back along each row (ne0), and
+// rows back to back; only IQ1_BN / IQ2_BN put a scale header before each row.
+
+// Q4_0, 18 bytes / 32 values:
+//   [0,2) fp16 d | [2,18) qs[16]: byte j = v[j] (low nibble) | v[j+16] << 4
+//   value = d · (nibble − 8)
+struct BlockQ4_0 {
+  static constexpr size_t kElements = 32, kBytes = 18;
+};
+// Q8_0, 34 bytes / 32 values:  [0,2) fp16 d | [2,34) int8 qs[32];  value = d·q
+struct BlockQ8_0 {
+  static constexpr size_t kElements = 32, kBytes = 34;
+};
+// Q6_K, 210 bytes / 256 values:
+//   [0,128) ql (low 4 bits) | [128,192) qh (high 2 bits) |
+//   [192,208) int8 scales[16] | [208,210) fp16 d
+//   Half h (values 128h..128h+127) uses ql+64h, qh+32h, scales+8h; for
+//   l < 32, is = l/16 (q6 = 6-bit value − 32):
+//     v[l]    = ql[l]   & 15 | (qh[l] >> 0 & 3) << 4   scale scales[is]
+//     v[l+32] = ql[l+32]& 15 | (qh[l] >> 2 & 3) << 4   scale scales[is+2]
+//     v[l+64] = ql[l]   >> 4 | (qh[l] >> 4 & 3) << 4   scale scales[is+4]
+//     v[l+96] = ql[l+32]>> 4 | (qh[l] >> 6 & 3) << 4   scale scales[is+6]
+//   value = d · scale · q6
+struct BlockQ6_K {
+  static constexpr size_t kElements = 256, kBytes = 210;
+};
+// Q8_K, 292 bytes / 256 values: f32 d | int8 qs[256] | int16 bsums[16].
+// ggml's activation type for K-quants; we only need its size.
+struct BlockQ8_K {
+  static constexpr size_t kElements = 256, kBytes = 292;
+};
+
+// TQ2_0, 66 bytes / 256 ternary values (codes c = w + 1):
+//   [0,64) qs | [64,66) fp16 d.  For half j ∈ {0, 32} and m < 32:
+//   qs[j+m] bits 2l..2l+1 (l = 0..3) = c[4j + 32l + m]
+//   i.e. qs[0..31] cover values 0..127, qs[32..63] values 128..255.
+struct BlockTQ2_0 {
+  static constexpr size_t kElements = 256, kBytes = 66;
+};
+// TQ1_0, 54 bytes / 256 ternary values, base 3 (5 trits in a byte):
+//   [0,48) qs | [48,52) qh | [52,54) fp16 d.
+//   A group of trits t0..t4 (t = w + 1, t0 most significant) is
+//   I = ((((t0·3 + t1)·3 + t2)·3 + t3)·3 + t4, stored as ceil(I·256/243), so
+//   trit n is ((byte·3^n mod 256) · 3) >> 8.
+//     qs[m],    m < 32: values m + 32n,        n = 0..4   (0..159)
+//     qs[32+m], m < 16: values 160 + m + 16n,  n = 0..4   (160..239)
+//     qh[j],    j < 4:  values 240 + j + 4n,   n = 0..3, then ×3 (t4 = 0)
+struct BlockTQ1_0 {
+  static constexpr size_t kElements = 256, kBytes = 54;
+};
+// IQ2_BN (ik_llama.cpp), per row: f32 d | K/64 blocks of 16 bytes;
+//   byte j of a block = c[j] | c[j+16] << 2 | c[j+32] << 4 | c[j+48] << 6.
+struct BlockIQ2_BN {
+  static constexpr size_t kElements = 64, kBytes = 16, kRowHeaderBytes = 4;
+};
+// IQ1_BN (ik_llama.cpp), per row: fp16 d | K/64 blocks of 13 bytes:
+//   [0,12) ql | [12] extra.  For group g < 4 and k < 3, ql[3g+k] holds values
+//   16g + 5k + j (j = 0..4) with value j weighted 3^j (least significant
+//   first), stored as ceil(256·I/243); value 16g+15 is trit g of `extra`
+//   (same encoding, 4 trits). Trit j of a byte: v = byte·3^(4−j) mod 256,
+//   t = (v + (v >> 1)) >> 7.
+struct BlockIQ1_BN {
+  static constexpr size_t kElements = 64, kBytes = 13, kRowHeaderBytes = 2;
+};
+
+// I2_S (bitnet.cpp), one payload per tensor of N = M·K values:
+//   [0, N/4)        2-bit codes in blocks of 128 values / 32 bytes:
+//                   byte 32b+p = c[128b+p] << 6 | c[128b+32+p] << 4 |
+//                                c[128b+64+p] << 2 | c[128b+96+p]
+//                   code 0 → −1, 1 → 0, 2 → +1 (3 never written)
+//   [N/4, N/4+4)    f32 α, the per-tensor scale (w = α · (c − 1))
+//   [N/4+4, N/4+32) filler: stale bytes in bitnet.cpp files, zeros from us
+// Example: w[0] = −1, w[32] = 0, w[64] = +1, w[96] = +1 → byte 0 = 0x1A.
+struct I2SPayload {
+  static constexpr size_t kBlockElements = 128, kBlockBytes = 32;
+  static constexpr size_t kTailBytes = 32;  // α + filler
+  static constexpr size_t Bytes(size_t n) noexcept { return n / 4 + kTailBytes; }
+};
+
+namespace detail {
+
+inline uint16_t LoadU16(const uint8_t* p) noexcept {
+  return static_cast<uint16_t>(p[0] | p[1] << 8);
+}
+inline uint32_t LoadU32(const uint8_t* p) noexcept {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+inline float LoadF32(const uint8_t* p) noexcept {
+  return std::bit_cast<float>(LoadU32(p));
+}
+inline float LoadF16(const uint8_t* p) noexcept { return F16ToFloat(LoadU16(p)); }
+inline void StoreU16(uint16_t v, uint8_t* p) noexcept {
+  p[0] = static_cast<uint8_t>(v);
+  p[1] = static_cast<uint8_t>(v >> 8);
+}
+inline void StoreU32(uint32_t v, uint8_t* p) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+inline void StoreF32(float v, uint8_t* p) noexcept {
+  StoreU32(std::bit_cast<uint32_t>(v), p);
+}
+
+// Throws unless `values` is a whole number of blocks and `bytes` holds
+// exactly those blocks.
+inline size_t CheckBlocks(std::string_view fn, size_t values, size_t bytes,
+                          size_t block_elements, size_t block_bytes) {
+  if (values % block_elements != 0 ||
+      bytes != values / block_elements * block_bytes) {
+    throw ShapeError(std::string(fn) + ": " + std::to_string(values) +
+                     " values and " + std::to_string(bytes) +
+                     " bytes do not form whole blocks of " +
+                     std::to_string(block_elements) + " values / " +
+                     std::to_string(block_bytes) + " bytes");
+  }
+  return values / block_elements;
+}
+
+inline void CheckSameSize(std::string_view fn, size_t a, size_t b) {
+  if (a != b) {
+    throw ShapeError(std::string(fn) + ": sizes differ (" + std::to_string(a) +
+                     " vs " + std::to_string(b) + ")");
+  }
+}
+
+inline void CheckTernary(std::string_view fn, std::span<const int8_t> t) {
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] < -1 || t[i] > 1) {
+      throw UsageError(std::string(fn) + ": value " + std::to_string(t[i]) +
+                       " at index " + std::to_string(i) + " is not ternary");
+    }
+  }
+}
+
+[[noreturn]] inline void ThrowBadCode(std::string_view tensor,
+                                      std::string_view format, size_t index) {
+  throw FormatError(std::string(tensor) + ": corrupt " + std::string(format) +
+                    " data: code 3 (not ternary) at element " +
+                    std::to_string(index));
+}
+
+// Base-3 byte of TQ1_0 / IQ1_BN: ceil(I · 256 / 243).
+inline uint8_t PackTrits(int i) noexcept {
+  return static_cast<uint8_t>((i * 256 + 242) / 243);
+}
+// TQ1_0's trit extraction (most significant trit after multiplying by 3^n).
+inline int8_t Tq1Trit(uint8_t byte, uint8_t pow3) noexcept {
+  const uint8_t q = static_cast<uint8_t>(byte * pow3);
+  return static_cast<int8_t>((static_cast<uint16_t>(q) * 3) >> 8);
+}
+// IQ1_BN's variant of the same extraction; identical results for canonical
+// bytes, but we replicate ik_llama.cpp for non-canonical ones too.
+inline int8_t Iq1Trit(uint8_t byte, uint8_t mult) noexcept {
+  const uint8_t v = static_cast<uint8_t>(byte * mult);
+  return static_cast<int8_t>((v + (v >> 1)) >> 7);
+}
+
+// llama.cpp's lroundf(x · id) for |x · id| ≤ 1 (half away from zero).
+inline int RoundHalfAway(float v) noexcept {
+  return static_cast<int>(std::lround(v));
+}
+
+inline void CheckFinite(std::string_view fn, std::span<const float> x) {
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      throw UsageError(std::string(fn) + ": non-finite value at index " +
+                       std::to_string(i));
+    }
+  }
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Float formats → float. `dst.size()` values; `src` holds exactly their bytes.
+
+inline void DequantizeRowF32(std::span<const uint8_t> src, std::span<float> dst) {
+  detail::CheckBlocks("DequantizeRowF32", dst.size(), src.size(), 1, 4);
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = detail::LoadF32(&src[4 * i]);
+}
+
+inline void DequantizeRowF16(std::span<const uint8_t> src, std::span<float> dst) {
+  detail::CheckBlocks("DequantizeRowF16", dst.size(), src.size(), 1, 2);
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = detail::LoadF16(&src[2 * i]);
+}
+
+inline void DequantizeRowBF16(std::span<const uint8_t> src, std::span<float> dst) {
+  detail::CheckBlocks("DequantizeRowBF16", dst.size(), src.size(), 1, 2);
+  for (size_t i = 0; i < dst.size(); ++i) {
+    dst[i] = Bf16ToFloat(detail::LoadU16(&src[2 * i]));
+  }
+}
+
+inline void DequantizeRowQ4_0(std::span<const uint8_t> src, std::span<float> dst) {
+  const size_t nb = detail::CheckBlocks("DequantizeRowQ4_0", dst.size(), src.size(),
+                                        BlockQ4_0::kElements, BlockQ4_0::kBytes);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* x = &src[b * BlockQ4_0::kBytes];
+    float* y = &dst[b * BlockQ4_0::kElements];
+    const float d = detail::LoadF16(x);
+    for (size_t j = 0; j < 16; ++j) {
+      y[j] = static_cast<float>((x[2 + j] & 0x0F) - 8) * d;
+      y[j + 16] = static_cast<float>((x[2 + j] >> 4) - 8) * d;
+    }
+  }
+}
+
+inline void DequantizeRowQ8_0(std::span<const uint8_t> src, std::span<float> dst) {
+  const size_t nb = detail::CheckBlocks("DequantizeRowQ8_0", dst.size(), src.size(),
+                                        BlockQ8_0::kElements, BlockQ8_0::kBytes);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* x = &src[b * BlockQ8_0::kBytes];
+    float* y = &dst[b * BlockQ8_0::kElements];
+    const float d = detail::LoadF16(x);
+    for (size_t j = 0; j < 32; ++j) {
+      y[j] = static_cast<float>(static_cast<int8_t>(x[2 + j])) * d;
+    }
+  }
+}
+
+inline void DequantizeRowQ6_K(std::span<const uint8_t> src, std::span<float> dst) {
+  const size_t nb = detail::CheckBlocks("DequantizeRowQ6_K", dst.size(), src.size(),
+                                        BlockQ6_K::kElements, BlockQ6_K::kBytes);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* x = &src[b * BlockQ6_K::kBytes];
+    float* y = &dst[b * BlockQ6_K::kElements];
+    const float d = detail::LoadF16(x + 208);
+    for (size_t h = 0; h < 2; ++h) {
+      const uint8_t* ql = x + 64 * h;
+      const uint8_t* qh = x + 128 + 32 * h;
+      const int8_t* sc = reinterpret_cast<const int8_t*>(x + 192 + 8 * h);
+      float* yh = y + 128 * h;
+      for (size_t l = 0; l < 32; ++l) {
+        const size_t is = l / 16;
+        const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        yh[l + 0] = d * static_cast<float>(sc[is + 0]) * static_cast<float>(q1);
+        yh[l + 32] = d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
+        yh[l + 64] = d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
+        yh[l + 96] = d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Float encoders for embeddings and norms.
+
+inline void EncodeF32(std::span<const float> x, std::span<uint8_t> dst) {
+  detail::CheckBlocks("EncodeF32", x.size(), dst.size(), 1, 4);
+  for (size_t i = 0; i < x.size(); ++i) detail::StoreF32(x[i], &dst[4 * i]);
+}
+
+// Round to nearest even, as ggml_fp32_to_fp16_row (F16C) does.
+inline void EncodeF16(std::span<const float> x, std::span<uint8_t> dst) {
+  detail::CheckBlocks("EncodeF16", x.size(), dst.size(), 1, 2);
+  for (size_t i = 0; i < x.size(); ++i) detail::StoreU16(FloatToF16(x[i]), &dst[2 * i]);
+}
+
+// ggml's quantize_row_q8_0_ref: d = max|x| / 127 per block, q = roundf(x / d)
+// (half away from zero), d stored as fp16 but used as float.
+inline void QuantizeRowQ8_0(std::span<const float> x, std::span<uint8_t> dst) {
+  const size_t nb = detail::CheckBlocks("QuantizeRowQ8_0", x.size(), dst.size(),
+                                        BlockQ8_0::kElements, BlockQ8_0::kBytes);
+  detail::CheckFinite("QuantizeRowQ8_0", x);
+  for (size_t b = 0; b < nb; ++b) {
+    const float* xb = &x[b * BlockQ8_0::kElements];
+    uint8_t* y = &dst[b * BlockQ8_0::kBytes];
+    float amax = 0.0f;
+    for (size_t j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(xb[j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    detail::StoreU16(FloatToF16(d), y);
+    for (size_t j = 0; j < 32; ++j) {
+      y[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::round(xb[j] * id)));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TQ2_0 / TQ1_0: blocks of 256 along each row; decode any whole number of
+// blocks (a row or a whole tensor). `d` receives one scale per block.
+
+inline void DecodeTQ2_0(std::span<const uint8_t> src, std::span<int8_t> t,
+                        std::span<float> d, std::string_view tensor) {
+  const size_t nb = detail::CheckBlocks("DecodeTQ2_0", t.size(), src.size(),
+                                        BlockTQ2_0::kElements, BlockTQ2_0::kBytes);
+  detail::CheckSameSize("DecodeTQ2_0 scales", d.size(), nb);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* x = &src[b * BlockTQ2_0::kBytes];
+    int8_t* y = &t[b * BlockTQ2_0::kElements];
+    for (size_t j = 0; j < 64; j += 32) {
+      for (size_t l = 0; l < 4; ++l) {
+        for (size_t m = 0; m < 32; ++m) {
+          const int c = (x[j + m] >> (2 * l)) & 3;
+          const size_t e = 4 * j + 32 * l + m;
+          if (c == 3) detail::ThrowBadCode(tensor, "TQ2_0", b * 256 + e);
+          y[e] = static_cast<int8_t>(c - 1);
+        }
+      }
+    }
+    d[b] = detail::LoadF16(x + 64);
+  }
+}
+
+inline void DecodeTQ1_0(std::span<const uint8_t> src, std::span<int8_t> t,
+                        std::span<float> d) {
+  static constexpr uint8_t kPow3[5] = {1, 3, 9, 27, 81};
+  const size_t nb = detail::CheckBlocks("DecodeTQ1_0", t.size(), src.size(),
+                                        BlockTQ1_0::kElements, BlockTQ1_0::kBytes);
+  detail::CheckSameSize("DecodeTQ1_0 scales", d.size(), nb);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* x = &src[b * BlockTQ1_0::kBytes];
+    int8_t* y = &t[b * BlockTQ1_0::kElements];
+    for (size_t n = 0; n < 5; ++n) {
+      for (size_t m = 0; m < 32; ++m) y[m + 32 * n] = detail::Tq1Trit(x[m], kPow3[n]) - 1;
+      for (size_t m = 0; m < 16; ++m) {
+        y[160 + m + 16 * n] = detail::Tq1Trit(x[32 + m], kPow3[n]) - 1;
+      }
+    }
+    for (size_t n = 0; n < 4; ++n) {
+      for (size_t j = 0; j < 4; ++j) y[240 + j + 4 * n] = detail::Tq1Trit(x[48 + j], kPow3[n]) - 1;
+    }
+    d[b] = detail::LoadF16(x + 52);
+  }
+}
+
+// Packs ternary values with a given scale per block (fp16-rounded); the
+// inverse of DecodeTQ2_0 / DecodeTQ1_0.
+inline void EncodeTQ2_0(std::span<const int8_t> t, std::span<const float> d,
+                        std::span<uint8_t> dst) {
+  const size_t nb = detail::CheckBlocks("EncodeTQ2_0", t.size(), dst.size(),
+                                        BlockTQ2_0::kElements, BlockTQ2_0::kBytes);
+  detail::CheckSameSize("EncodeTQ2_0 scales", d.size(), nb);
+  detail::CheckTernary("EncodeTQ2_0", t);
+  for (size_t b = 0; b < nb; ++b) {
+    const int8_t* w = &t[b * BlockTQ2_0::kElements];
+    uint8_t* y = &dst[b * BlockTQ2_0::kBytes];
+    for (size_t j = 0; j < 64; j += 32) {
+      for (size_t m = 0; m < 32; ++m) {
+        uint8_t q = 0;
+        for (size_t l = 0; l < 4; ++l) q |= static_cast<uint8_t>((w[4 * j + 32 * l + m] + 1) << (2 * l));
+        y[j + m] = q;
+      }
+    }
+    detail::StoreU16(FloatToF16(d[b]), y + 64);
+  }
+}
+
+inline void EncodeTQ1_0(std::span<const int8_t> t, std::span<const float> d,
+                        std::span<uint8_t> dst) {
+  const size_t nb = detail::CheckBlocks("EncodeTQ1_0", t.size(), dst.size(),
+                                        BlockTQ1_0::kElements, BlockTQ1_0::kBytes);
+  detail::CheckSameSize("EncodeTQ1_0 scales", d.size(), nb);
+  detail::CheckTernary("EncodeTQ1_0", t);
+  for (size_t b = 0; b < nb; ++b) {
+    const int8_t* w = &t[b * BlockTQ1_0::kElements];
+    uint8_t* y = &dst[b * BlockTQ1_0::kBytes];
+    for (size_t m = 0; m < 32; ++m) {
+      int i = 0;
+      for (size_t n = 0; n < 5; ++n) i = 3 * i + w[m + 32 * n] + 1;
+      y[m] = detail::PackTrits(i);
+    }
+    for (size_t m = 0; m < 16; ++m) {
+      int i = 0;
+      for (size_t n = 0; n < 5; ++n) i = 3 * i + w[160 + m + 16 * n] + 1;
+      y[32 + m] = detail::PackTrits(i);
+    }
+    for (size_t j = 0; j < 4; ++j) {
+      int i = 0;
+      for (size_t n = 0; n < 4; ++n) i = 3 * i + w[240 + j + 4 * n] + 1;
+      y[48 + j] = detail::PackTrits(3 * i);  // fifth trit 0: first trit on top
+    }
+    detail::StoreU16(FloatToF16(d[b]), y + 52);
+  }
+}
+
+namespace detail {
+// llama.cpp quantize_row_tq{1,2}_0_ref, block by block: d = max|x| of the
+// block in float32, codes lroundf(x · (1/d)) + 1, only the stored d is fp16.
+template <class EncodeBlock>
+void QuantizeTQ(std::string_view fn, std::span<const float> x, std::span<uint8_t> dst,
+                size_t block_bytes, EncodeBlock encode) {
+  const size_t nb = CheckBlocks(fn, x.size(), dst.size(), 256, block_bytes);
+  CheckFinite(fn, x);
+  int8_t t[256];
+  for (size_t b = 0; b < nb; ++b) {
+    const float* xb = &x[b * 256];
+    float amax = 0.0f;
+    for (size_t j = 0; j < 256; ++j) amax = std::fmax(amax, std::fabs(xb[j]));
+    const float id = amax != 0.0f ? 1.0f / amax : 0.0f;
+    for (size_t j = 0; j < 256; ++j) t[j] = static_cast<int8_t>(RoundHalfAway(xb[j] * id));
+    const float d = amax;
+    encode(std::span<const int8_t>(t, 256), std::span<const float>(&d, 1),
+           dst.subspan(b * block_bytes, block_bytes));
+  }
+}
+// Ternary values times a per-tensor scale, as the float input llama.cpp
+// sees for fake-ternarised weights.
+template <class Quantize>
+void EncodeScaledTQ(std::string_view fn, std::span<const int8_t> t, float scale,
+                    std::span<uint8_t> dst, size_t block_bytes, Quantize quantize) {
+  CheckBlocks(fn, t.size(), dst.size(), 256, block_bytes);
+  CheckTernary(fn, t);
+  float x[256];
+  for (size_t b = 0; b < t.size() / 256; ++b) {
+    for (size_t j = 0; j < 256; ++j) x[j] = static_cast<float>(t[b * 256 + j]) * scale;
+    quantize(std::span<const float>(x, 256), dst.subspan(b * block_bytes, block_bytes));
+  }
+}
+}  // namespace detail
+
+// Bit-identical to llama.cpp's quantize_row_tq2_0_ref / tq1_0_ref.
+inline void QuantizeRowTQ2_0(std::span<const float> x, std::span<uint8_t> dst) {
+  detail::QuantizeTQ("QuantizeRowTQ2_0", x, dst, BlockTQ2_0::kBytes,
+                     [](auto t, auto d, auto out) { EncodeTQ2_0(t, d, out); });
+}
+inline void QuantizeRowTQ1_0(std::span<const float> x, std::span<uint8_t> dst) {
+  detail::QuantizeTQ("QuantizeRowTQ1_0", x, dst, BlockTQ1_0::kBytes,
+                     [](auto t, auto d, auto out) { EncodeTQ1_0(t, d, out); });
+}
+
+// What llama.cpp writes for the fake-ternarised weights t · scale (scale ≥ 0):
+// d = fp16(scale) in every block with a non-zero value, 0 in all-zero blocks.
+inline void EncodeTQ2_0(std::span<const int8_t> t, float scale, std::span<uint8_t> dst) {
+  detail::EncodeScaledTQ("EncodeTQ2_0", t, scale, dst, BlockTQ2_0::kBytes,
+                         [](auto x, auto out) { QuantizeRowTQ2_0(x, out); });
+}
+inline void EncodeTQ1_0(std::span<const int8_t> t, float scale, std::span<uint8_t> dst) {
+  detail::EncodeScaledTQ("EncodeTQ1_0", t, scale, dst, BlockTQ1_0::kBytes,
+                         [](auto x, auto out) { QuantizeRowTQ1_0(x, out); });
+}
+
+// ---------------------------------------------------------------------------
+// IQ2_BN / IQ1_BN (ik_llama.cpp): one row of K values (K % 64 == 0) with its
+// header; returns the row scale d.
+
+inline float DecodeIQ2_BNRow(std::span<const uint8_t> row, std::span<int8_t> t,
+                             std::string_view tensor) {
+  constexpr size_t kH = BlockIQ2_BN::kRowHeaderBytes;
+  if (row.size() < kH) detail::CheckSameSize("DecodeIQ2_BNRow", row.size(), kH);
+  const size_t nb = detail::CheckBlocks("DecodeIQ2_BNRow", t.size(), row.size() - kH,
+                                        BlockIQ2_BN::kElements, BlockIQ2_BN::kBytes);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* x = &row[kH + b * BlockIQ2_BN::kBytes];
+    int8_t* y = &t[b * 64];
+    for (size_t j = 0; j < 16; ++j) {
+      for (size_t l = 0; l < 4; ++l) {
+        const int c = (x[j] >> (2 * l)) & 3;
+        if (c == 3) detail::ThrowBadCode(tensor, "IQ2_BN", b * 64 + j + 16 * l);
+        y[j + 16 * l] = static_cast<int8_t>(c - 1);
+      }
+    }
+  }
+  return detail::LoadF32(row.data());
+}
+
+inline float DecodeIQ1_BNRow(std::span<const uint8_t> row, std::span<int8_t> t) {
+  static constexpr uint8_t kMult[5] = {81, 27, 9, 3, 1};
+  constexpr size_t kH = BlockIQ1_BN::kRowHeaderBytes;
+  if (row.size() < kH) detail::CheckSameSize("DecodeIQ1_BNRow", row.size(), kH);
+  const size_t nb = detail::CheckBlocks("DecodeIQ1_BNRow", t.size(), row.size() - kH,
+                                        BlockIQ1_BN::kElements, BlockIQ1_BN::kBytes);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* x = &row[kH + b * BlockIQ1_BN::kBytes];
+    int8_t* y = &t[b * 64];
+    for (size_t g = 0; g < 4; ++g) {
+      for (size_t k = 0; k < 3; ++k) {
+        for (size_t j = 0; j < 5; ++j) {
+          y[16 * g + 5 * k + j] = detail::Iq1Trit(x[3 * g + k], kMult[j]) - 1;
+        }
+      }
+      y[16 * g + 15] = detail::Iq1Trit(x[12], kMult[g]) - 1;
+    }
+  }
+  return detail::LoadF16(row.data());
+}
+
+// Whole tensors of `rows` rows: t gets rows·K values, d one scale per row.
+inline void DecodeIQ2_BN(std::span<const uint8_t> src, size_t rows, std::span<int8_t> t,
+                         std::span<float> d, std::string_view tensor) {
+  detail::CheckSameSize("DecodeIQ2_BN scales", d.size(), rows);
+  if (rows == 0) return;
+  const size_t k = t.size() / rows, row_bytes = src.size() / rows;
+  detail::CheckSameSize("DecodeIQ2_BN values", t.size(), k * rows);
+  detail::CheckSameSize("DecodeIQ2_BN bytes", src.size(), row_bytes * rows);
+  for (size_t r = 0; r < rows; ++r) {
+    d[r] = DecodeIQ2_BNRow(src.subspan(r * row_bytes, row_bytes), t.subspan(r * k, k), tensor);
+  }
+}
+inline void DecodeIQ1_BN(std::span<const uint8_t> src, size_t rows, std::span<int8_t> t,
+                         std::span<float> d) {
+  detail::CheckSameSize("DecodeIQ1_BN scales", d.size(), rows);
+  if (rows == 0) return;
+  const size_t k = t.size() / rows, row_bytes = src.size() / rows;
+  detail::CheckSameSize("DecodeIQ1_BN values", t.size(), k * rows);
+  detail::CheckSameSize("DecodeIQ1_BN bytes", src.size(), row_bytes * rows);
+  for (size_t r = 0; r < rows; ++r) {
+    d[r] = DecodeIQ1_BNRow(src.subspan(r * row_bytes, row_bytes), t.subspan(r * k, k));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// I2_S: the whole tensor at once (the layout runs across row boundaries).
+// t.size() = N = M·K with N % 128 == 0; payload.size() = N/4 + 32.
+
+// Returns α; throws FormatError naming `tensor` on code 3.
+inline float DecodeI2S(std::span<const uint8_t> payload, std::span<int8_t> t,
+                       std::string_view tensor) {
+  const size_t n = t.size();
+  if (n % I2SPayload::kBlockElements != 0) {
+    throw ShapeError(std::string(tensor) + ": I2_S needs a multiple of 128 values, got " +
+                     std::to_string(n));
+  }
+  detail::CheckSameSize("DecodeI2S payload", payload.size(), I2SPayload::Bytes(n));
+  for (size_t b = 0; b < n / 128; ++b) {
+    const uint8_t* x = &payload[b * 32];
+    int8_t* y = &t[b * 128];
+    for (size_t p = 0; p < 32; ++p) {
+      for (size_t j = 0; j < 4; ++j) {
+        const int c = (x[p] >> (6 - 2 * j)) & 3;
+        if (c == 3) detail::ThrowBadCode(tensor, "I2_S", b * 128 + 32 * j + p);
+        y[32 * j + p] = static_cast<int8_t>(c - 1);
+      }
+    }
+  }
+  return detail::LoadF32(&payload[n / 4]);
+}
+
+// bitnet.cpp's canonical 128-block layout; the 28 filler bytes are zero.
+inline void EncodeI2S(std::span<const int8_t> t, float alpha, std::span<uint8_t> payload) {
+  const size_t n = t.size();
+  if (n % I2SPayload::kBlockElements != 0) {
+    throw ShapeError("EncodeI2S: needs a multiple of 128 values, got " + std::to_string(n));
+  }
+  detail::CheckSameSize("EncodeI2S payload", payload.size(), I2SPayload::Bytes(n));
+  detail::CheckTernary("EncodeI2S", t);
+  for (size_t b = 0; b < n / 128; ++b) {
+    const int8_t* w = &t[b * 128];
+    for (size_t p = 0; p < 32; ++p) {
+      payload[b * 32 + p] =
+          static_cast<uint8_t>((w[p] + 1) << 6 | (w[32 + p] + 1) << 4 |
+                               (w[64 + p] + 1) << 2 | (w[96 + p] + 1));
+    }
+  }
+  detail::StoreF32(alpha, &payload[n / 4]);
+  for (size_t i = n / 4 + 4; i < payload.size(); ++i) payload[i] = 0;
+}
+
+}  // namespace ternary::quant
+
+#endif  // TERNARY_QUANT_GGML_BLOCKS_H_

@@ -1,0 +1,744 @@
+// Llama 3 byte-level BPE tokenizer: loading, Encode, Decode (SPEC §6).
+#ifndef TERNARY_TOKENIZER_TOKENIZER_H_
+#define TERNARY_TOKENIZER_TOKENIZER_H_
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ternary/tokenizer/bpe.h"
+#include "ternary/tokenizer/byte_level.h"
+#include "ternary/tokenizer/pretokenizer.h"
+#include "ternary/util/error.h"
+
+namespace ternary {
+
+// Ids of the tokens generation cares about. -1 means "find it by its Llama 3
+// name" (<|begin_of_text|>, <|end_of_text|>, <|eot_id|>); it stays -1 when
+// the vocabulary has no such token.
+struct SpecialIds {
+  int32_t bos = -1;
+  int32_t eos = -1;
+  int32_t eot = -1;
+};
+
+// A token matched as literal text before pre-tokenization: HF added_tokens,
+// GGUF control/user-defined tokens, tiktoken's specials.
+struct AddedToken {
+  std::string text;
+  int32_t id = -1;
+  bool special = true;  // false: "user-defined", matched even without
+                        // EncodeOptions::parse_special (HF, llama.cpp)
+};
+
+enum class TokenType : uint8_t {
+  kUnused,       // no token has this id
+  kNormal,       // regular BPE token
+  kControl,      // special: BOS, EOS, <|eot_id|>, reserved ...
+  kUserDefined,  // added but not special
+};
+
+struct TokenizerOptions {
+  PreTokenizer pre_tokenizer = PreTokenizer::kLlama3;
+  SpecialIds special_ids = {};
+  // Emit a piece whole when it is a token. Unset: model.ignore_merges of a
+  // tokenizer.json (true for Llama 3), true for tiktoken.
+  std::optional<bool> ignore_merges = std::nullopt;
+};
+
+struct EncodeOptions {
+  bool add_bos = false;
+  // Match control-token text such as "<|eot_id|>" (longest first). Off, it
+  // is ordinary text; user-defined tokens are matched either way.
+  bool parse_special = true;
+};
+
+struct DecodeOptions {
+  bool skip_special = false;  // drop control tokens instead of their text
+};
+
+// The 256 Llama 3 special tokens, ids 128000..128255, with Llama 3.0 names
+// (tiktoken files do not list them; SPEC §6.1).
+inline std::vector<AddedToken> Llama3SpecialTokens() {
+  std::vector<AddedToken> tokens;
+  tokens.reserve(256);
+  int reserved = 0;
+  for (int32_t i = 0; i < 256; ++i) {
+    std::string name;
+    switch (i) {
+      case 0: name = "<|begin_of_text|>"; break;
+      case 1: name = "<|end_of_text|>"; break;
+      case 6: name = "<|start_header_id|>"; break;
+      case 7: name = "<|end_header_id|>"; break;
+      case 9: name = "<|eot_id|>"; break;
+      default:
+        name = "<|reserved_special_token_" + std::to_string(reserved++) + "|>";
+    }
+    tokens.push_back({std::move(name), 128000 + i, true});
+  }
+  return tokens;
+}
+
+namespace detail {
+
+struct StringHash {
+  using is_transparent = void;  // find(string_view) without a std::string
+  size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+// Ids beyond this are a corrupt file, not a vocabulary (Llama 3 has 128,256).
+inline constexpr int64_t kMaxTokenId = int64_t{1} << 24;
+
+inline std::string ReadTokenizerFile(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw FormatError(path.string() + ": " +
+                      (std::filesystem::exists(path, ec)
+                           ? "not a regular file"
+                           : "cannot open file (no such file)"));
+  }
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) {
+    throw FormatError(path.string() +
+                      ": cannot open file: " + std::strerror(errno));
+  }
+  const std::streamoff size = in.tellg();
+  std::string text(size_t(size > 0 ? size : 0), '\0');
+  in.seekg(0);
+  if (!in.read(text.data(), std::streamsize(text.size()))) {
+    throw FormatError(path.string() + ": read error");
+  }
+  return text;
+}
+
+// Standard base64 with optional '=' padding; nullopt on anything else.
+inline std::optional<std::string> Base64Decode(std::string_view s) {
+  while (!s.empty() && s.back() == '=') s.remove_suffix(1);
+  if (s.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(s.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : s) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else return std::nullopt;
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+// A vocabulary string's bytes: byte-level spelling decoded; a string outside
+// the alphabet (added tokens stored in the vocab) stands for its own bytes.
+inline void VocabBytesInto(std::string_view text, std::string& out) {
+  if (!ByteLevelDecodeInto(text, out)) out.assign(text);
+}
+
+inline std::string VocabBytes(std::string_view text) {
+  std::string out;
+  VocabBytesInto(text, out);
+  return out;
+}
+
+// For messages: the first 60 bytes of a token, escaped.
+inline std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (size_t i = 0; i < s.size() && i < 60; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > 60) out += "...";
+  return out + "'";
+}
+
+}  // namespace detail
+
+// Byte-level BPE tokenizer. Immutable after loading, so one instance may
+// encode and decode from many threads at once.
+class Tokenizer {
+ public:
+  // Hugging Face tokenizer.json: model.vocab, model.merges ("a b" strings or
+  // ["a", "b"] pairs), model.ignore_merges, added_tokens. The pre_tokenizer
+  // section is not interpreted: options.pre_tokenizer chooses the split.
+  // A vocabulary of exactly 128,000 tokens without added_tokens gets the
+  // Llama 3 specials. Throws FormatError naming the file and the problem.
+  static Tokenizer FromHfJson(const std::filesystem::path& tokenizer_json,
+                              const TokenizerOptions& options = {}) {
+    return FromHfJsonText(detail::ReadTokenizerFile(tokenizer_json),
+                          tokenizer_json.string(), options);
+  }
+
+  // As FromHfJson, from the file's text; source names it in messages.
+  static Tokenizer FromHfJsonText(std::string_view json_text,
+                                  std::string_view source,
+                                  const TokenizerOptions& options = {});
+
+  // tiktoken ranks file: lines "base64(bytes) rank", rank = id. Merges are
+  // implied: a pair merges with the rank of its concatenation, as tiktoken
+  // does. specials are added as control tokens; when empty and the file has
+  // exactly ranks 0..127999, the Llama 3 specials are added.
+  static Tokenizer FromTiktoken(const std::filesystem::path& ranks_file,
+                                const TokenizerOptions& options = {},
+                                std::vector<AddedToken> specials = {});
+
+  // GGUF tokenizer.ggml.{tokens, merges, token_type} (token_type may be
+  // empty: all normal). Types: 1 normal, 2 unknown, 6 byte (all treated as
+  // normal), 3 control, 4 user-defined, 5 unused. ignore_merges follows
+  // llama.cpp: on for kLlama3 only. source names the file in messages.
+  static Tokenizer FromVocab(std::vector<std::string> tokens,
+                             std::vector<std::string> merges,
+                             std::vector<int32_t> token_types,
+                             SpecialIds special_ids,
+                             PreTokenizer mode = PreTokenizer::kLlama3,
+                             std::string_view source = "GGUF vocabulary");
+
+  // Text (any bytes; see PreTokenize for invalid UTF-8) → token ids.
+  std::vector<int32_t> Encode(std::string_view text,
+                              const EncodeOptions& options = {}) const;
+
+  // Concatenated bytes of the tokens: exactly the encoded text for ids from
+  // Encode, so the result may be invalid UTF-8 when ids are cut mid-character
+  // (StreamDecoder and SanitizeUtf8 repair that). Throws UsageError for ids
+  // outside [0, vocab_size()).
+  std::string Decode(std::span<const int32_t> ids,
+                     const DecodeOptions& options = {}) const;
+
+  // The bytes a token stands for (" world", not "Ġworld"; a special's text).
+  const std::string& TokenText(int32_t id) const {
+    CheckId(id, "TokenText");
+    return token_bytes_[id];
+  }
+
+  // Inverse of TokenText: added tokens first, then regular tokens.
+  std::optional<int32_t> TokenId(std::string_view text) const {
+    const auto it = added_by_text_.find(text);
+    if (it != added_by_text_.end()) return it->second;
+    return bpe_.Find(text);
+  }
+
+  TokenType token_type(int32_t id) const {
+    CheckId(id, "token_type");
+    return types_[id];
+  }
+  bool IsSpecial(int32_t id) const noexcept {
+    return id >= 0 && id < vocab_size() && types_[id] == TokenType::kControl;
+  }
+
+  // Highest id + 1 (128,256 for Llama 3), including specials.
+  int32_t vocab_size() const noexcept {
+    return static_cast<int32_t>(token_bytes_.size());
+  }
+  int32_t bos_id() const noexcept { return bos_; }
+  int32_t eos_id() const noexcept { return eos_; }
+  int32_t eot_id() const noexcept { return eot_; }  // -1 if none
+  // Generation stops on EOS and on <|eot_id|> (SPEC §6.5).
+  bool IsEndOfGeneration(int32_t id) const noexcept {
+    return id >= 0 && (id == eos_ || id == eot_);
+  }
+
+  PreTokenizer pre_tokenizer() const noexcept { return pre_tokenizer_; }
+  bool ignore_merges() const noexcept { return bpe_.ignore_merges(); }
+  size_t num_merges() const noexcept { return bpe_.num_merges(); }
+
+ private:
+  Tokenizer() = default;
+
+  void CheckId(int32_t id, const char* what) const {
+    if (id < 0 || id >= vocab_size()) {
+      throw UsageError(std::string(what) + ": token id " + std::to_string(id) +
+                       " is outside the vocabulary [0, " +
+                       std::to_string(vocab_size()) + ")");
+    }
+  }
+
+  void Resize(size_t n) {
+    if (n > token_bytes_.size()) {
+      token_bytes_.resize(n);
+      types_.resize(n, TokenType::kUnused);
+    }
+  }
+
+  // Registers a regular token; false when its bytes already have an id.
+  // Throws when the id is taken or out of range.
+  bool SetNormal(int64_t id, std::string bytes, std::string_view source,
+                 std::string_view where) {
+    CheckNewId(id, source, where);
+    Resize(size_t(id) + 1);
+    types_[id] = TokenType::kNormal;
+    token_bytes_[id] = std::move(bytes);
+    return bpe_.AddToken(token_bytes_[id], int32_t(id));
+  }
+
+  void CheckNewId(int64_t id, std::string_view source,
+                  std::string_view where) const {
+    if (id < 0 || id >= detail::kMaxTokenId) {
+      throw FormatError(std::string(source) + ": " + std::string(where) +
+                        ": id " + std::to_string(id) + " out of range [0, " +
+                        std::to_string(detail::kMaxTokenId) + ")");
+    }
+    if (id < vocab_size() && types_[id] != TokenType::kUnused) {
+      throw FormatError(std::string(source) + ": " + std::string(where) +
+                        ": id " + std::to_string(id) + " is already " +
+                        detail::Quote(token_bytes_[id]));
+    }
+  }
+
+  // An added token; replaces a regular token of the same id (HF files list
+  // some specials in both model.vocab and added_tokens).
+  void SetAdded(const AddedToken& token, std::string_view source,
+                std::string_view where) {
+    if (token.id >= 0 && token.id < vocab_size() &&
+        types_[token.id] == TokenType::kNormal) {
+      types_[token.id] = TokenType::kUnused;
+    }
+    CheckNewId(token.id, source, where);
+    if (token.text.empty()) {
+      throw FormatError(std::string(source) + ": " + std::string(where) +
+                        ": empty token text");
+    }
+    Resize(size_t(token.id) + 1);
+    types_[token.id] =
+        token.special ? TokenType::kControl : TokenType::kUserDefined;
+    token_bytes_[token.id] = token.text;
+  }
+
+  // Merge "left right" of the vocabulary's spelling → bpe_ (rank = index).
+  // buffer is scratch, reused across calls: 280k merges, no allocations.
+  void AddMergeText(std::string_view left, std::string_view right,
+                    int32_t rank, std::string_view source,
+                    std::string (&buffer)[2]) {
+    const auto where = [&] {
+      return std::string(source) + ": merge " + std::to_string(rank) + " (" +
+             detail::Quote(std::string(left) + " " + std::string(right)) +
+             "): ";
+    };
+    detail::VocabBytesInto(left, buffer[0]);
+    const std::optional<int32_t> l = bpe_.Find(buffer[0]);
+    if (!l) throw FormatError(where() + detail::Quote(left) + " is not a token");
+    detail::VocabBytesInto(right, buffer[1]);
+    const std::optional<int32_t> r = bpe_.Find(buffer[1]);
+    if (!r) {
+      throw FormatError(where() + detail::Quote(right) + " is not a token");
+    }
+    buffer[0] += buffer[1];
+    const std::optional<int32_t> result = bpe_.Find(buffer[0]);
+    if (!result) {
+      throw FormatError(where() + "the merged " +
+                        detail::Quote(std::string(left) + std::string(right)) +
+                        " is not a token");
+    }
+    bpe_.AddMerge(*l, *r, *result, rank);  // a repeated pair keeps its first
+  }
+
+  // Shared end of every loader: specials index, special ids, options.
+  void Finish(std::string_view source, SpecialIds ids, bool ids_from_file) {
+    for (auto& bucket : added_by_first_byte_) bucket.clear();
+    added_by_text_.clear();
+    for (int32_t id = 0; id < vocab_size(); ++id) {
+      if (types_[id] != TokenType::kControl &&
+          types_[id] != TokenType::kUserDefined) {
+        continue;
+      }
+      const std::string& text = token_bytes_[id];
+      added_by_first_byte_[uint8_t(text[0])].push_back(id);
+      added_by_text_.emplace(text, id);
+    }
+    // Longest first, so "<|eot_id|>" wins over a token "<|eot" (HF and
+    // llama.cpp match the longest added token at the leftmost position).
+    for (auto& bucket : added_by_first_byte_) {
+      std::stable_sort(bucket.begin(), bucket.end(), [&](int32_t a, int32_t b) {
+        return token_bytes_[a].size() > token_bytes_[b].size();
+      });
+    }
+    const auto resolve = [&](int32_t id, std::string_view name,
+                             const char* what) -> int32_t {
+      if (id < 0) {
+        const auto it = added_by_text_.find(name);
+        return it == added_by_text_.end() ? -1 : it->second;
+      }
+      if (id >= vocab_size()) {
+        const std::string message = std::string(source) + ": " + what +
+                                    " id " + std::to_string(id) +
+                                    " is outside the vocabulary [0, " +
+                                    std::to_string(vocab_size()) + ")";
+        if (ids_from_file) throw FormatError(message);
+        throw UsageError(message);
+      }
+      return id;
+    };
+    bos_ = resolve(ids.bos, "<|begin_of_text|>", "BOS");
+    eos_ = resolve(ids.eos, "<|end_of_text|>", "EOS");
+    eot_ = resolve(ids.eot, "<|eot_id|>", "EOT");
+  }
+
+  bool HasAddedTokens() const {
+    for (const TokenType t : types_) {
+      if (t == TokenType::kControl || t == TokenType::kUserDefined) return true;
+    }
+    return false;
+  }
+
+  void AddLlama3SpecialsIfBare(std::string_view source) {
+    if (vocab_size() != 128000 || HasAddedTokens()) return;
+    for (const AddedToken& t : Llama3SpecialTokens()) {
+      SetAdded(t, source, "Llama 3 specials");
+    }
+  }
+
+  template <class F>
+  void ForEachSegment(std::string_view text, bool parse_special,
+                      F&& on_segment) const;
+
+  std::vector<std::string> token_bytes_;  // id → bytes (specials: text)
+  std::vector<TokenType> types_;
+  BpeModel bpe_;
+  // Added tokens by first byte, longest first; and by text.
+  std::array<std::vector<int32_t>, 256> added_by_first_byte_;
+  // Few entries (256 for Llama 3), looked up by TokenId and name.
+  std::unordered_map<std::string, int32_t, detail::StringHash, std::equal_to<>>
+      added_by_text_;
+  PreTokenizer pre_tokenizer_ = PreTokenizer::kLlama3;
+  int32_t bos_ = -1, eos_ = -1, eot_ = -1;
+};
+
+// ---------------------------------------------------------------------------
+
+inline Tokenizer Tokenizer::FromHfJsonText(std::string_view json_text,
+                                           std::string_view source,
+                                           const TokenizerOptions& options) {
+  using nlohmann::json;
+  const std::string src(source);
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::exception& e) {
+    throw FormatError(src + ": invalid JSON: " + e.what());
+  }
+  Tokenizer tok;
+  tok.pre_tokenizer_ = options.pre_tokenizer;
+  bool ignore_merges = false;
+  try {
+    if (!j.is_object()) throw FormatError(src + ": not a JSON object");
+    const auto model = j.find("model");
+    if (model == j.end() || !model->is_object()) {
+      throw FormatError(src + ": missing object 'model'");
+    }
+    const auto type = model->find("type");
+    if (type != model->end() && *type != "BPE") {
+      throw FormatError(src + ": model.type is " + type->dump() +
+                        ", only \"BPE\" is supported");
+    }
+    const auto vocab = model->find("vocab");
+    if (vocab == model->end() || !vocab->is_object()) {
+      throw FormatError(src + ": missing object 'model.vocab'");
+    }
+    const auto merges = model->find("merges");
+    if (merges == model->end() || !merges->is_array()) {
+      throw FormatError(src + ": missing array 'model.merges'");
+    }
+    if (const auto it = model->find("ignore_merges"); it != model->end()) {
+      if (!it->is_boolean()) {
+        throw FormatError(src + ": model.ignore_merges is not a boolean");
+      }
+      ignore_merges = it->get<bool>();
+    }
+
+    tok.Resize(vocab->size());
+    tok.bpe_.Reserve(vocab->size(), merges->size());
+    for (const auto& [text, id] : vocab->items()) {
+      const std::string where = "model.vocab[" + detail::Quote(text) + "]";
+      if (!id.is_number_integer()) {
+        throw FormatError(src + ": " + where + " is not an integer id");
+      }
+      // A byte string spelled twice (possible only outside the alphabet)
+      // keeps its first id for encoding; both ids decode.
+      tok.SetNormal(id.get<int64_t>(), detail::VocabBytes(text), src, where);
+    }
+
+    int32_t rank = 0;
+    std::string buffer[2];
+    for (const json& m : *merges) {
+      std::string_view left, right;
+      if (m.is_string()) {
+        const std::string& s = m.get_ref<const std::string&>();
+        const size_t space = s.find(' ');
+        if (space == std::string::npos ||
+            s.find(' ', space + 1) != std::string::npos) {
+          throw FormatError(src + ": merge " + std::to_string(rank) + " (" +
+                            detail::Quote(s) + ") is not \"left right\"");
+        }
+        left = std::string_view(s).substr(0, space);
+        right = std::string_view(s).substr(space + 1);
+      } else if (m.is_array() && m.size() == 2 && m[0].is_string() &&
+                 m[1].is_string()) {
+        left = m[0].get_ref<const std::string&>();
+        right = m[1].get_ref<const std::string&>();
+      } else {
+        throw FormatError(src + ": merge " + std::to_string(rank) +
+                          " is neither \"left right\" nor [\"left\", \"right\"]");
+      }
+      tok.AddMergeText(left, right, rank++, src, buffer);
+    }
+
+    if (const auto added = j.find("added_tokens"); added != j.end()) {
+      if (!added->is_array()) {
+        throw FormatError(src + ": added_tokens is not an array");
+      }
+      for (size_t i = 0; i < added->size(); ++i) {
+        const json& a = (*added)[i];
+        const std::string where = "added_tokens[" + std::to_string(i) + "]";
+        if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() ||
+            !a.contains("content") || !a["content"].is_string()) {
+          throw FormatError(src + ": " + where +
+                            " needs an integer 'id' and a string 'content'");
+        }
+        const int64_t id = a["id"].get<int64_t>();
+        if (id < 0 || id >= detail::kMaxTokenId) {
+          tok.CheckNewId(id, src, where);  // throws
+        }
+        const auto special = a.find("special");
+        tok.SetAdded({a["content"].get<std::string>(), int32_t(id),
+                      special != a.end() && special->is_boolean() &&
+                          special->get<bool>()},
+                     src, where);
+      }
+    }
+  } catch (const json::exception& e) {
+    throw FormatError(src + ": " + e.what());
+  }
+  tok.AddLlama3SpecialsIfBare(src);
+  tok.bpe_.set_ignore_merges(options.ignore_merges.value_or(ignore_merges));
+  tok.Finish(src, options.special_ids, /*ids_from_file=*/false);
+  return tok;
+}
+
+inline Tokenizer Tokenizer::FromTiktoken(const std::filesystem::path& ranks_file,
+                                         const TokenizerOptions& options,
+                                         std::vector<AddedToken> specials) {
+  const std::string src = ranks_file.string();
+  const std::string text = detail::ReadTokenizerFile(ranks_file);
+  Tokenizer tok;
+  tok.pre_tokenizer_ = options.pre_tokenizer;
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string_view line(text.data() + pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    const std::string where = "line " + std::to_string(line_no);
+    const size_t space = line.find(' ');
+    if (space == std::string_view::npos) {
+      throw FormatError(src + ": " + where + ": expected \"base64 rank\"");
+    }
+    const std::string_view b64 = line.substr(0, space);
+    const std::string_view rank_text = line.substr(space + 1);
+    int64_t rank = -1;
+    const auto [end, ec] = std::from_chars(
+        rank_text.data(), rank_text.data() + rank_text.size(), rank);
+    if (ec != std::errc() || end != rank_text.data() + rank_text.size() ||
+        rank_text.empty()) {
+      throw FormatError(src + ": " + where + ": rank " +
+                        detail::Quote(rank_text) + " is not an integer");
+    }
+    std::optional<std::string> bytes = detail::Base64Decode(b64);
+    if (!bytes) {
+      throw FormatError(src + ": " + where + ": invalid base64 " +
+                        detail::Quote(b64));
+    }
+    if (bytes->empty()) throw FormatError(src + ": " + where + ": empty token");
+    const std::string kept = *bytes;
+    if (!tok.SetNormal(rank, std::move(*bytes), src, where)) {
+      throw FormatError(src + ": " + where + ": token " +
+                        detail::Quote(kept) + " already has rank " +
+                        std::to_string(*tok.bpe_.Find(kept)));
+    }
+  }
+  if (tok.vocab_size() == 0) throw FormatError(src + ": no tokens");
+  // tiktoken merges two parts when their concatenation has a rank, lowest
+  // first; the same as the merge list of every split of every token.
+  for (int32_t id = 0; id < tok.vocab_size(); ++id) {
+    const std::string_view b = tok.token_bytes_[id];
+    for (size_t k = 1; k < b.size(); ++k) {
+      const auto l = tok.bpe_.Find(b.substr(0, k));
+      if (!l) continue;
+      const auto r = tok.bpe_.Find(b.substr(k));
+      if (r) tok.bpe_.AddMerge(*l, *r, id, id);
+    }
+  }
+  if (specials.empty()) {
+    tok.AddLlama3SpecialsIfBare(src);
+  } else {
+    for (const AddedToken& t : specials) {
+      if (t.id >= 0 && t.id < tok.vocab_size() &&
+          tok.types_[t.id] != TokenType::kUnused) {
+        throw UsageError("FromTiktoken: special " + detail::Quote(t.text) +
+                         " has id " + std::to_string(t.id) + ", which " + src +
+                         " already uses");
+      }
+      tok.SetAdded(t, src, "specials");
+    }
+  }
+  tok.bpe_.set_ignore_merges(options.ignore_merges.value_or(true));
+  tok.Finish(src, options.special_ids, /*ids_from_file=*/false);
+  return tok;
+}
+
+inline Tokenizer Tokenizer::FromVocab(std::vector<std::string> tokens,
+                                      std::vector<std::string> merges,
+                                      std::vector<int32_t> token_types,
+                                      SpecialIds special_ids, PreTokenizer mode,
+                                      std::string_view source) {
+  const std::string src(source);
+  if (!token_types.empty() && token_types.size() != tokens.size()) {
+    throw FormatError(src + ": " + std::to_string(token_types.size()) +
+                      " token types for " + std::to_string(tokens.size()) +
+                      " tokens");
+  }
+  if (int64_t(tokens.size()) > detail::kMaxTokenId) {
+    throw FormatError(src + ": " + std::to_string(tokens.size()) +
+                      " tokens is more than supported");
+  }
+  Tokenizer tok;
+  tok.pre_tokenizer_ = mode;
+  tok.Resize(tokens.size());
+  tok.bpe_.Reserve(tokens.size(), merges.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const int32_t type = token_types.empty() ? 1 : token_types[i];
+    const std::string where = "token " + std::to_string(i);
+    switch (type) {
+      case 1:  // normal
+      case 2:  // unknown
+      case 6:  // byte
+        tok.SetNormal(int64_t(i), detail::VocabBytes(tokens[i]), src, where);
+        break;
+      case 3:  // control
+      case 4:  // user-defined
+        tok.SetAdded({std::move(tokens[i]), int32_t(i), type == 3}, src, where);
+        break;
+      case 5:  // unused
+        break;
+      default:
+        throw FormatError(src + ": " + where + " has token type " +
+                          std::to_string(type) + " (expected 1..6)");
+    }
+  }
+  std::string buffer[2];
+  for (size_t i = 0; i < merges.size(); ++i) {
+    const std::string& m = merges[i];
+    const size_t space = m.find(' ');
+    if (space == std::string::npos ||
+        m.find(' ', space + 1) != std::string::npos) {
+      throw FormatError(src + ": merge " + std::to_string(i) + " (" +
+                        detail::Quote(m) + ") is not \"left right\"");
+    }
+    tok.AddMergeText(std::string_view(m).substr(0, space),
+                     std::string_view(m).substr(space + 1), int32_t(i), src,
+                     buffer);
+  }
+  tok.bpe_.set_ignore_merges(mode == PreTokenizer::kLlama3);
+  tok.Finish(src, special_ids, /*ids_from_file=*/true);
+  return tok;
+}
+
+// Calls on_segment(text, -1) for ordinary text and (empty, id) for each added
+// token found in it: leftmost, then longest.
+template <class F>
+void Tokenizer::ForEachSegment(std::string_view text, bool parse_special,
+                               F&& on_segment) const {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto& bucket = added_by_first_byte_[uint8_t(text[i])];
+    int32_t match = -1;
+    for (const int32_t id : bucket) {
+      if (!parse_special && types_[id] == TokenType::kControl) continue;
+      if (text.substr(i).starts_with(token_bytes_[id])) {
+        match = id;
+        break;
+      }
+    }
+    if (match < 0) {
+      ++i;
+      continue;
+    }
+    if (i > start) on_segment(text.substr(start, i - start), -1);
+    on_segment(std::string_view(), match);
+    i += token_bytes_[match].size();
+    start = i;
+  }
+  if (start < text.size()) on_segment(text.substr(start), -1);
+}
+
+inline std::vector<int32_t> Tokenizer::Encode(
+    std::string_view text, const EncodeOptions& options) const {
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() / 3 + 2);
+  if (options.add_bos) {
+    if (bos_ < 0) {
+      throw UsageError("Encode: add_bos is set but the vocabulary has no BOS");
+    }
+    ids.push_back(bos_);
+  }
+  BpeScratch scratch;
+  ForEachSegment(text, options.parse_special,
+                 [&](std::string_view segment, int32_t added_id) {
+                   if (added_id >= 0) {
+                     ids.push_back(added_id);
+                     return;
+                   }
+                   PreTokenize(pre_tokenizer_, segment,
+                               [&](std::string_view piece) {
+                                 bpe_.EncodePiece(piece, scratch, ids);
+                               });
+                 });
+  return ids;
+}
+
+inline std::string Tokenizer::Decode(std::span<const int32_t> ids,
+                                     const DecodeOptions& options) const {
+  std::string text;
+  for (const int32_t id : ids) {
+    CheckId(id, "Decode");
+    if (options.skip_special && types_[id] == TokenType::kControl) continue;
+    text += token_bytes_[id];
+  }
+  return text;
+}
+
+}  // namespace ternary
+
+#endif  // TERNARY_TOKENIZER_TOKENIZER_H_
