@@ -4,4 +4,5 @@
 #include "ternary/simd/highway-inl.h"
 #include "ternary/kernels/kernel-inl.h"
 #include "ternary/kernels/i2s-inl.h"
+#include "ternary/kernels/dense-inl.h"
 // clang-format on

@@ -1,0 +1,157 @@
+// Dense GEMV/GEMM kernels for the LM head and other full-precision
+// matrices: f32/f16/bf16 rows × float activations, and Q8 rows × int8.
+
+#ifndef TERNARY_KERNELS_DENSE_INL_H_
+#define TERNARY_KERNELS_DENSE_INL_H_
+#include <hwy/base.h>
+
+#include "ternary/kernels/dense_args.h"
+#include "ternary/kernels/dense_matrix.h"
+#endif  // TERNARY_KERNELS_DENSE_INL_H_
+
+#if defined(TERNARY_KERNELS_DENSE_INL_H_TARGET) == defined(HWY_TARGET_TOGGLE)
+#ifdef TERNARY_KERNELS_DENSE_INL_H_TARGET
+#undef TERNARY_KERNELS_DENSE_INL_H_TARGET
+#else
+#define TERNARY_KERNELS_DENSE_INL_H_TARGET
+#endif
+
+#include "ternary/simd/highway-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ternary::HWY_NAMESPACE {
+namespace dense {
+
+template <class T, class DF>
+HWY_INLINE hn::Vec<DF> LoadAsFloat(DF df, const T* HWY_RESTRICT p) {
+  if constexpr (std::is_same_v<T, float>) {
+    return hn::LoadU(df, p);
+  } else {
+    const hn::Rebind<T, DF> dt;
+    return hn::PromoteTo(df, hn::LoadU(dt, p));
+  }
+}
+
+// kR rows × kT tokens; 2 FMA ports × 4-cycle latency want ≥ 8 chains, so
+// GEMV uses 4 rows × 2 accumulators.
+template <class T, size_t kR, size_t kT>
+HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
+  const hn::ScalableTag<float> df;
+  using V = hn::Vec<decltype(df)>;
+  const size_t N = hn::Lanes(df);
+  const T* w = static_cast<const T*>(a.w) + row * a.cols;
+  V acc0[kR][kT], acc1[kR][kT];
+  for (size_t r = 0; r < kR; ++r)
+    for (size_t t = 0; t < kT; ++t) acc0[r][t] = acc1[r][t] = hn::Zero(df);
+  size_t i = 0;
+  for (; i + 2 * N <= a.cols; i += 2 * N) {
+    for (size_t r = 0; r < kR; ++r) {
+      hwy::Prefetch(w + r * a.cols + i + 512 / sizeof(T));
+      const V w0 = LoadAsFloat(df, w + r * a.cols + i);
+      const V w1 = LoadAsFloat(df, w + r * a.cols + i + N);
+      for (size_t t = 0; t < kT; ++t) {
+        const float* x = a.x + (token + t) * a.ldx + i;
+        acc0[r][t] = hn::MulAdd(w0, hn::LoadU(df, x), acc0[r][t]);
+        acc1[r][t] = hn::MulAdd(w1, hn::LoadU(df, x + N), acc1[r][t]);
+      }
+    }
+  }
+  for (; i + N <= a.cols; i += N) {
+    for (size_t r = 0; r < kR; ++r) {
+      const V w0 = LoadAsFloat(df, w + r * a.cols + i);
+      for (size_t t = 0; t < kT; ++t) {
+        acc0[r][t] = hn::MulAdd(w0, hn::LoadU(df, a.x + (token + t) * a.ldx + i), acc0[r][t]);
+      }
+    }
+  }
+  for (size_t r = 0; r < kR; ++r) {
+    for (size_t t = 0; t < kT; ++t) {
+      float sum = ReduceSum(df, hn::Add(acc0[r][t], acc1[r][t]));
+      const float* x = a.x + (token + t) * a.ldx;
+      for (size_t k = i; k < a.cols; ++k) sum += ternary::ToFloat(w[r * a.cols + k]) * x[k];
+      a.y[(token + t) * a.ldy + row + r] = sum;
+    }
+  }
+}
+
+}  // namespace dense
+
+template <class T>
+void DenseRowsT(const DenseArgs& a, size_t row_begin, size_t row_end) {
+  size_t t = 0;
+  for (; t + 4 <= a.n_tokens; t += 4) {
+    size_t r = row_begin;
+    for (; r + 2 <= row_end; r += 2) dense::Tile<T, 2, 4>(a, r, t);
+    for (; r < row_end; ++r) dense::Tile<T, 1, 4>(a, r, t);
+  }
+  for (; t < a.n_tokens; ++t) {
+    size_t r = row_begin;
+    for (; r + 4 <= row_end; r += 4) dense::Tile<T, 4, 1>(a, r, t);
+    for (; r < row_end; ++r) dense::Tile<T, 1, 1>(a, r, t);
+  }
+}
+
+// Q8 rows × int8 tokens. With VNNI the activations are biased to u8
+// (q + 128) and 128·Σw is subtracted; otherwise PMADDUBSW on |w| and
+// sign(q, w), whose pair sums (≤ 2·127·127) cannot saturate.
+template <class Unused>
+void Q8RowsT(const Q8Args& a, size_t row_begin, size_t row_end) {
+  for (size_t t = 0; t < a.n_tokens; ++t) {
+    const int8_t* x = a.x + t * a.x_stride;
+#if TERNARY_HAVE_X86_DOT
+    const hn::ScalableTag<int8_t> di8;
+    const hn::Repartition<uint8_t, decltype(di8)> du8;
+    const hn::Repartition<int32_t, decltype(di8)> di32;
+    const size_t L = hn::Lanes(di8);
+    size_t r = row_begin;
+    auto one_row_block = [&](auto kRows) {
+      constexpr size_t kR = decltype(kRows)::value;
+      hn::Vec<decltype(di32)> acc[kR];
+      for (size_t k = 0; k < kR; ++k) acc[k] = hn::Zero(di32);
+      for (size_t i = 0; i < a.w_stride; i += L) {
+        const auto q = hn::LoadU(di8, x + i);
+#if TERNARY_HAVE_VNNI
+        const auto qu = hn::Xor(hn::BitCast(du8, q), hn::Set(du8, 0x80));
+        for (size_t k = 0; k < kR; ++k) {
+          const int8_t* w = a.w + (r + k) * a.w_stride + i;
+          hwy::Prefetch(w + 512);
+          acc[k] = SumOfMulQuadAccumulate(di32, qu, hn::LoadU(di8, w), acc[k]);
+        }
+#else
+        const hn::Repartition<int16_t, decltype(di8)> di16;
+        for (size_t k = 0; k < kR; ++k) {
+          const int8_t* w = a.w + (r + k) * a.w_stride + i;
+          hwy::Prefetch(w + 512);
+          const auto wv = hn::LoadU(di8, w);
+          const auto sq = hn::IfThenElse(hn::Lt(wv, hn::Zero(di8)), hn::Neg(q), q);
+          acc[k] = hn::Add(acc[k], SumsOf2(di32, SatWidenMulPairwiseAdd(
+                                                     di16, hn::BitCast(du8, hn::Abs(wv)), sq)));
+        }
+#endif
+      }
+      for (size_t k = 0; k < kR; ++k) {
+        int32_t s = ReduceSum(di32, acc[k]);
+#if TERNARY_HAVE_VNNI
+        s -= 128 * a.w_sum[r + k];
+#endif
+        a.y[t * a.ldy + r + k] =
+            static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r + k];
+      }
+    };
+    for (; r + 4 <= row_end; r += 4) one_row_block(std::integral_constant<size_t, 4>());
+    for (; r < row_end; ++r) one_row_block(std::integral_constant<size_t, 1>());
+#else
+    for (size_t r = row_begin; r < row_end; ++r) {
+      const int8_t* w = a.w + r * a.w_stride;
+      int32_t s = 0;
+      for (size_t i = 0; i < a.cols; ++i) s += int32_t{w[i]} * int32_t{x[i]};
+      a.y[t * a.ldy + r] = static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r];
+    }
+#endif
+  }
+}
+
+}  // namespace ternary::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target guard
