@@ -59,7 +59,7 @@ enum class GgufType : uint32_t {
 
 inline std::string_view GgufTypeName(GgufType t) noexcept {
   static constexpr std::string_view kNames[] = {
-      "u8", "i8", "u16", "i16", "u32", "i32", "f32",
+      "u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
       "bool", "string", "array", "u64", "i64", "f64"};
   const auto i = static_cast<uint32_t>(t);
   return i < std::size(kNames) ? kNames[i] : std::string_view("unknown");
@@ -68,20 +68,39 @@ inline std::string_view GgufTypeName(GgufType t) noexcept {
 // Bytes of one scalar element; 0 for string and array.
 inline size_t GgufScalarBytes(GgufType t) noexcept {
   switch (t) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
-    case GgufType::kU16: case GgufType::kI16: return 2;
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
-    case GgufType::kU64: case GgufType::kI64: case GgufType::kF64: return 8;
-    default: return 0;
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kBool:
+      return 1;
+    case GgufType::kU16:
+    case GgufType::kI16:
+      return 2;
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kF32:
+      return 4;
+    case GgufType::kU64:
+    case GgufType::kI64:
+    case GgufType::kF64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
 inline bool GgufIsInteger(GgufType t) noexcept {
   switch (t) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kU16:
-    case GgufType::kI16: case GgufType::kU32: case GgufType::kI32:
-    case GgufType::kU64: case GgufType::kI64: return true;
-    default: return false;
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kU16:
+    case GgufType::kI16:
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kU64:
+    case GgufType::kI64:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -111,8 +130,10 @@ class GgufValue {
   // f32 or f64 scalar, converted to T (float or double).
   template <class T>
   std::optional<T> ToFloat() const noexcept {
-    if (type_ == GgufType::kF32) return static_cast<T>(LoadAs<float>(raw_.data()));
-    if (type_ == GgufType::kF64) return static_cast<T>(LoadAs<double>(raw_.data()));
+    if (type_ == GgufType::kF32)
+      return static_cast<T>(LoadAs<float>(raw_.data()));
+    if (type_ == GgufType::kF64)
+      return static_cast<T>(LoadAs<double>(raw_.data()));
     return std::nullopt;
   }
   std::optional<bool> ToBool() const noexcept {
@@ -121,7 +142,8 @@ class GgufValue {
   }
   std::optional<std::string_view> ToString() const noexcept {
     if (type_ != GgufType::kString) return std::nullopt;
-    return std::string_view(reinterpret_cast<const char*>(raw_.data()), raw_.size());
+    return std::string_view(reinterpret_cast<const char*>(raw_.data()),
+                            raw_.size());
   }
   // Array of strings: views into the file, in order.
   std::optional<std::span<const std::string_view>> ToStrings() const noexcept {
@@ -170,11 +192,14 @@ class GgufValue {
 
   template <class T>
   static T LoadAs(const uint8_t* p) noexcept {
-    using U = std::conditional_t<sizeof(T) == 8, uint64_t,
-              std::conditional_t<sizeof(T) == 4, uint32_t,
-              std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
+    using U = std::conditional_t<
+        sizeof(T) == 8, uint64_t,
+        std::conditional_t<
+            sizeof(T) == 4, uint32_t,
+            std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
     U u = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) u |= static_cast<U>(static_cast<U>(p[i]) << (8 * i));
+    for (size_t i = 0; i < sizeof(T); ++i)
+      u |= static_cast<U>(static_cast<U>(p[i]) << (8 * i));
     return std::bit_cast<T>(u);
   }
 
@@ -184,15 +209,24 @@ class GgufValue {
     const GgufType t = is_array() ? element_type_ : type_;
     const uint8_t* p = &raw_[i * GgufScalarBytes(t)];
     switch (t) {
-      case GgufType::kU8: return Fit<T>(LoadAs<uint8_t>(p));
-      case GgufType::kI8: return Fit<T>(LoadAs<int8_t>(p));
-      case GgufType::kU16: return Fit<T>(LoadAs<uint16_t>(p));
-      case GgufType::kI16: return Fit<T>(LoadAs<int16_t>(p));
-      case GgufType::kU32: return Fit<T>(LoadAs<uint32_t>(p));
-      case GgufType::kI32: return Fit<T>(LoadAs<int32_t>(p));
-      case GgufType::kU64: return Fit<T>(LoadAs<uint64_t>(p));
-      case GgufType::kI64: return Fit<T>(LoadAs<int64_t>(p));
-      default: return std::nullopt;
+      case GgufType::kU8:
+        return Fit<T>(LoadAs<uint8_t>(p));
+      case GgufType::kI8:
+        return Fit<T>(LoadAs<int8_t>(p));
+      case GgufType::kU16:
+        return Fit<T>(LoadAs<uint16_t>(p));
+      case GgufType::kI16:
+        return Fit<T>(LoadAs<int16_t>(p));
+      case GgufType::kU32:
+        return Fit<T>(LoadAs<uint32_t>(p));
+      case GgufType::kI32:
+        return Fit<T>(LoadAs<int32_t>(p));
+      case GgufType::kU64:
+        return Fit<T>(LoadAs<uint64_t>(p));
+      case GgufType::kI64:
+        return Fit<T>(LoadAs<int64_t>(p));
+      default:
+        return std::nullopt;
     }
   }
   template <class T, class V>
@@ -237,7 +271,8 @@ class GgufFile {
   }
   // Parses bytes owned by the caller, who keeps them alive as long as the
   // returned object (values and tensor data are views into them).
-  static GgufFile Parse(std::span<const uint8_t> bytes, std::string name_for_errors) {
+  static GgufFile Parse(std::span<const uint8_t> bytes,
+                        std::string name_for_errors) {
     return GgufFile(bytes, std::move(name_for_errors));
   }
 
@@ -260,36 +295,77 @@ class GgufFile {
   // Typed getters. Integer getters accept any integer type whose value fits;
   // float getters accept f32 and f64. A missing key or another type throws
   // FormatError naming the file, the key and the type found.
-  uint32_t GetU32(std::string_view key) const { return GetInteger<uint32_t>(key, "u32"); }
-  int32_t GetI32(std::string_view key) const { return GetInteger<int32_t>(key, "i32"); }
-  uint64_t GetU64(std::string_view key) const { return GetInteger<uint64_t>(key, "u64"); }
-  int64_t GetI64(std::string_view key) const { return GetInteger<int64_t>(key, "i64"); }
-  float GetF32(std::string_view key) const { return Get<float>(key, "f32", [](const GgufValue& v) { return v.ToFloat<float>(); }); }
-  double GetF64(std::string_view key) const { return Get<double>(key, "f64", [](const GgufValue& v) { return v.ToFloat<double>(); }); }
-  bool GetBool(std::string_view key) const { return Get<bool>(key, "bool", [](const GgufValue& v) { return v.ToBool(); }); }
+  uint32_t GetU32(std::string_view key) const {
+    return GetInteger<uint32_t>(key, "u32");
+  }
+  int32_t GetI32(std::string_view key) const {
+    return GetInteger<int32_t>(key, "i32");
+  }
+  uint64_t GetU64(std::string_view key) const {
+    return GetInteger<uint64_t>(key, "u64");
+  }
+  int64_t GetI64(std::string_view key) const {
+    return GetInteger<int64_t>(key, "i64");
+  }
+  float GetF32(std::string_view key) const {
+    return Get<float>(key, "f32",
+                      [](const GgufValue& v) { return v.ToFloat<float>(); });
+  }
+  double GetF64(std::string_view key) const {
+    return Get<double>(key, "f64",
+                       [](const GgufValue& v) { return v.ToFloat<double>(); });
+  }
+  bool GetBool(std::string_view key) const {
+    return Get<bool>(key, "bool",
+                     [](const GgufValue& v) { return v.ToBool(); });
+  }
   std::string_view GetString(std::string_view key) const {
-    return Get<std::string_view>(key, "string", [](const GgufValue& v) { return v.ToString(); });
+    return Get<std::string_view>(
+        key, "string", [](const GgufValue& v) { return v.ToString(); });
   }
   std::span<const std::string_view> GetStringArray(std::string_view key) const {
-    return Get<std::span<const std::string_view>>(key, "array<string>", [](const GgufValue& v) { return v.ToStrings(); });
+    return Get<std::span<const std::string_view>>(
+        key, "array<string>", [](const GgufValue& v) { return v.ToStrings(); });
   }
-  std::vector<float> GetF32Array(std::string_view key) const { return GetArray<float>(key, "array<f32>"); }
-  std::vector<int32_t> GetI32Array(std::string_view key) const { return GetArray<int32_t>(key, "array<i32>"); }
-  std::vector<uint32_t> GetU32Array(std::string_view key) const { return GetArray<uint32_t>(key, "array<u32>"); }
+  std::vector<float> GetF32Array(std::string_view key) const {
+    return GetArray<float>(key, "array<f32>");
+  }
+  std::vector<int32_t> GetI32Array(std::string_view key) const {
+    return GetArray<int32_t>(key, "array<i32>");
+  }
+  std::vector<uint32_t> GetU32Array(std::string_view key) const {
+    return GetArray<uint32_t>(key, "array<u32>");
+  }
 
   // nullopt when the key is absent; throws like the getters on a wrong type.
-  std::optional<uint32_t> GetOptionalU32(std::string_view key) const { return Optional(key, [&] { return GetU32(key); }); }
-  std::optional<int32_t> GetOptionalI32(std::string_view key) const { return Optional(key, [&] { return GetI32(key); }); }
-  std::optional<uint64_t> GetOptionalU64(std::string_view key) const { return Optional(key, [&] { return GetU64(key); }); }
-  std::optional<float> GetOptionalF32(std::string_view key) const { return Optional(key, [&] { return GetF32(key); }); }
-  std::optional<bool> GetOptionalBool(std::string_view key) const { return Optional(key, [&] { return GetBool(key); }); }
-  std::optional<std::string_view> GetOptionalString(std::string_view key) const { return Optional(key, [&] { return GetString(key); }); }
-  std::optional<std::span<const std::string_view>> GetOptionalStringArray(std::string_view key) const {
+  std::optional<uint32_t> GetOptionalU32(std::string_view key) const {
+    return Optional(key, [&] { return GetU32(key); });
+  }
+  std::optional<int32_t> GetOptionalI32(std::string_view key) const {
+    return Optional(key, [&] { return GetI32(key); });
+  }
+  std::optional<uint64_t> GetOptionalU64(std::string_view key) const {
+    return Optional(key, [&] { return GetU64(key); });
+  }
+  std::optional<float> GetOptionalF32(std::string_view key) const {
+    return Optional(key, [&] { return GetF32(key); });
+  }
+  std::optional<bool> GetOptionalBool(std::string_view key) const {
+    return Optional(key, [&] { return GetBool(key); });
+  }
+  std::optional<std::string_view> GetOptionalString(
+      std::string_view key) const {
+    return Optional(key, [&] { return GetString(key); });
+  }
+  std::optional<std::span<const std::string_view>> GetOptionalStringArray(
+      std::string_view key) const {
     return Optional(key, [&] { return GetStringArray(key); });
   }
 
   // general.architecture (e.g. "bitnet-25", "bitnet-b1.58"); throws if absent.
-  std::string_view architecture() const { return GetString("general.architecture"); }
+  std::string_view architecture() const {
+    return GetString("general.architecture");
+  }
 
   // Tensors in file order; sizes and offsets already validated.
   std::span<const GgufTensorInfo> tensors() const noexcept { return tensors_; }
@@ -298,7 +374,8 @@ class GgufFile {
     return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
   }
   // The tensor's payload (exactly info.size bytes).
-  std::span<const uint8_t> TensorData(const GgufTensorInfo& info) const noexcept {
+  std::span<const uint8_t> TensorData(
+      const GgufTensorInfo& info) const noexcept {
     return bytes_.subspan(data_offset_ + info.offset, info.size);
   }
 
@@ -318,9 +395,9 @@ class GgufFile {
   template <class What>
   void Need(uint64_t n, What&& what) const {
     if (n > bytes_.size() - pos_) {
-      Fail("truncated: " + what() + " needs " + std::to_string(n) + " bytes at offset " +
-           std::to_string(pos_) + " but the file has " + std::to_string(bytes_.size()) +
-           " bytes");
+      Fail("truncated: " + what() + " needs " + std::to_string(n) +
+           " bytes at offset " + std::to_string(pos_) + " but the file has " +
+           std::to_string(bytes_.size()) + " bytes");
     }
   }
   template <class What>
@@ -331,13 +408,19 @@ class GgufFile {
     return s;
   }
   template <class What>
-  uint32_t ReadU32(What&& what) { return GgufValue::LoadAs<uint32_t>(Take(4, what).data()); }
+  uint32_t ReadU32(What&& what) {
+    return GgufValue::LoadAs<uint32_t>(Take(4, what).data());
+  }
   template <class What>
-  uint64_t ReadU64(What&& what) { return GgufValue::LoadAs<uint64_t>(Take(8, what).data()); }
+  uint64_t ReadU64(What&& what) {
+    return GgufValue::LoadAs<uint64_t>(Take(8, what).data());
+  }
   template <class What>
   std::string_view ReadString(What&& what) {
     const uint64_t len = ReadU64([&] { return what() + " (string length)"; });
-    const auto s = Take(len, [&] { return what() + " (" + std::to_string(len) + "-byte string)"; });
+    const auto s = Take(len, [&] {
+      return what() + " (" + std::to_string(len) + "-byte string)";
+    });
     return {reinterpret_cast<const char*>(s.data()), s.size()};
   }
   uint64_t Remaining() const noexcept { return bytes_.size() - pos_; }
@@ -363,20 +446,25 @@ class GgufFile {
         got += kHex[c >> 4];
         got += kHex[c & 15];
       }
-      Fail("not a GGUF file (magic bytes " + got + ", expected 47 47 55 46 \"GGUF\")");
+      Fail("not a GGUF file (magic bytes " + got +
+           ", expected 47 47 55 46 \"GGUF\")");
     }
     pos_ = 4;
     version_ = ReadU32([] { return std::string("header (version)"); });
-    if (version_ == 1) Fail("GGUF version 1 is not supported (only versions 2 and 3)");
+    if (version_ == 1)
+      Fail("GGUF version 1 is not supported (only versions 2 and 3)");
     if (version_ == 0x02000000u || version_ == 0x03000000u) {
       Fail("big-endian GGUF (version " + std::to_string(version_ >> 24) +
            ") is not supported");
     }
     if (version_ != 2 && version_ != 3) {
-      Fail("unsupported GGUF version " + std::to_string(version_) + " (only 2 and 3)");
+      Fail("unsupported GGUF version " + std::to_string(version_) +
+           " (only 2 and 3)");
     }
-    const uint64_t n_tensors = ReadU64([] { return std::string("header (tensor count)"); });
-    const uint64_t n_kv = ReadU64([] { return std::string("header (metadata count)"); });
+    const uint64_t n_tensors =
+        ReadU64([] { return std::string("header (tensor count)"); });
+    const uint64_t n_kv =
+        ReadU64([] { return std::string("header (metadata count)"); });
 
     // Counts come from the file: reserve at most a little, so a corrupt count
     // costs nothing; the entries themselves run into the end of the file.
@@ -393,28 +481,34 @@ class GgufFile {
       alignment_ = *v;
     }
 
-    tensors_.reserve(static_cast<size_t>(std::min<uint64_t>(n_tensors, kMaxReserve)));
+    tensors_.reserve(
+        static_cast<size_t>(std::min<uint64_t>(n_tensors, kMaxReserve)));
     for (uint64_t i = 0; i < n_tensors; ++i) ParseTensorInfo(i, n_tensors);
 
     const auto data = CheckedAdd(pos_, alignment_ - 1);
     data_offset_ = data ? *data / alignment_ * alignment_ : UINT64_MAX;
     if (!tensors_.empty() && data_offset_ > bytes_.size()) {
-      Fail("truncated: data section would start at offset " + std::to_string(data_offset_) +
-           " but the file has " + std::to_string(bytes_.size()) + " bytes");
+      Fail("truncated: data section would start at offset " +
+           std::to_string(data_offset_) + " but the file has " +
+           std::to_string(bytes_.size()) + " bytes");
     }
-    if (tensors_.empty()) data_offset_ = std::min<uint64_t>(data_offset_, bytes_.size());
+    if (tensors_.empty())
+      data_offset_ = std::min<uint64_t>(data_offset_, bytes_.size());
     ValidateTensorPlacement();
   }
 
   void ParseKeyValue(uint64_t index, uint64_t count) {
     const auto where = [&] {
-      return "metadata entry #" + std::to_string(index) + " (of " + std::to_string(count) + ")";
+      return "metadata entry #" + std::to_string(index) + " (of " +
+             std::to_string(count) + ")";
     };
     const std::string_view key = ReadString([&] { return where() + " key"; });
     const auto where_key = [&] { return "metadata key " + Quote(key); };
-    const uint32_t type = ReadU32([&] { return where_key() + " (value type)"; });
+    const uint32_t type =
+        ReadU32([&] { return where_key() + " (value type)"; });
     GgufValue v = ParseValue(type, where_key);
-    if (!kv_index_.emplace(key, kv_.size()).second) Fail("duplicate metadata key " + Quote(key));
+    if (!kv_index_.emplace(key, kv_.size()).second)
+      Fail("duplicate metadata key " + Quote(key));
     kv_.push_back({key, std::move(v)});
   }
 
@@ -431,30 +525,38 @@ class GgufFile {
       return v;
     }
     if (v.type_ != GgufType::kArray) {
-      v.raw_ = Take(GgufScalarBytes(v.type_), [&] { return where() + " (" + std::string(GgufTypeName(v.type_)) + " value)"; });
+      v.raw_ = Take(GgufScalarBytes(v.type_), [&] {
+        return where() + " (" + std::string(GgufTypeName(v.type_)) + " value)";
+      });
       return v;
     }
-    const uint32_t et = ReadU32([&] { return where() + " (array element type)"; });
+    const uint32_t et =
+        ReadU32([&] { return where() + " (array element type)"; });
     if (et > static_cast<uint32_t>(GgufType::kF64)) {
-      Fail(where() + " is an array of unknown value type " + std::to_string(et));
+      Fail(where() + " is an array of unknown value type " +
+           std::to_string(et));
     }
     v.element_type_ = static_cast<GgufType>(et);
-    if (v.element_type_ == GgufType::kArray) Fail(where() + " is a nested array (not supported)");
+    if (v.element_type_ == GgufType::kArray)
+      Fail(where() + " is a nested array (not supported)");
     v.count_ = ReadU64([&] { return where() + " (array length)"; });
     if (v.element_type_ == GgufType::kString) {
-      v.strings_.reserve(static_cast<size_t>(std::min<uint64_t>(v.count_, kMaxReserve)));
+      v.strings_.reserve(
+          static_cast<size_t>(std::min<uint64_t>(v.count_, kMaxReserve)));
       for (uint64_t i = 0; i < v.count_; ++i) {
         v.strings_.push_back(ReadString([&] {
-          return where() + " element " + std::to_string(i) + " of " + std::to_string(v.count_);
+          return where() + " element " + std::to_string(i) + " of " +
+                 std::to_string(v.count_);
         }));
       }
       return v;
     }
     const size_t w = GgufScalarBytes(v.element_type_);
     if (v.count_ > Remaining() / w) {
-      Fail("truncated: " + where() + " claims " + std::to_string(v.count_) + " " +
-           std::string(GgufTypeName(v.element_type_)) + " elements but only " +
-           std::to_string(Remaining()) + " bytes follow");
+      Fail("truncated: " + where() + " claims " + std::to_string(v.count_) +
+           " " + std::string(GgufTypeName(v.element_type_)) +
+           " elements but only " + std::to_string(Remaining()) +
+           " bytes follow");
     }
     v.raw_ = Take(v.count_ * w, where);
     return v;
@@ -463,18 +565,21 @@ class GgufFile {
   void ParseTensorInfo(uint64_t index, uint64_t count) {
     GgufTensorInfo t;
     t.name = ReadString([&] {
-      return "tensor info #" + std::to_string(index) + " (of " + std::to_string(count) + ") name";
+      return "tensor info #" + std::to_string(index) + " (of " +
+             std::to_string(count) + ") name";
     });
     const auto where = [&] { return "tensor " + Quote(t.name); };
     t.n_dims = ReadU32([&] { return where() + " (n_dims)"; });
     if (t.n_dims > 4) {
-      Fail(where() + " has " + std::to_string(t.n_dims) + " dimensions (at most 4)");
+      Fail(where() + " has " + std::to_string(t.n_dims) +
+           " dimensions (at most 4)");
     }
     for (uint32_t d = 0; d < t.n_dims; ++d) {
-      const uint64_t ne = ReadU64([&] { return where() + " (ne[" + std::to_string(d) + "])"; });
+      const uint64_t ne =
+          ReadU64([&] { return where() + " (ne[" + std::to_string(d) + "])"; });
       if (ne > static_cast<uint64_t>(INT64_MAX)) {
-        Fail(where() + " has dimension ne[" + std::to_string(d) + "] = " + std::to_string(ne) +
-             " (over 2^63 - 1)");
+        Fail(where() + " has dimension ne[" + std::to_string(d) +
+             "] = " + std::to_string(ne) + " (over 2^63 - 1)");
       }
       t.ne[d] = static_cast<int64_t>(ne);
     }
@@ -486,10 +591,11 @@ class GgufFile {
     }
     t.type = info->type;
     try {
-      t.size = GgmlTensorBytes(t.type, std::span<const int64_t>(t.ne.data(), t.n_dims));
+      t.size = GgmlTensorBytes(t.type,
+                               std::span<const int64_t>(t.ne.data(), t.n_dims));
     } catch (const ShapeError& e) {
-      Fail(where() + " of type " + std::string(info->name) + " (" + std::to_string(type_id) +
-           "): " + e.what());
+      Fail(where() + " of type " + std::string(info->name) + " (" +
+           std::to_string(type_id) + "): " + e.what());
     }
     if (t.offset % alignment_ != 0) {
       Fail(where() + " has offset " + std::to_string(t.offset) +
@@ -512,8 +618,9 @@ class GgufFile {
     for (const GgufTensorInfo& t : tensors_) {
       const auto end = CheckedAdd(t.offset, t.size);
       if (!end || *end > data_size) {
-        Fail("tensor " + Quote(t.name) + " (" + std::string(GgmlTypeName(t.type)) + ", " +
-             std::to_string(t.size) + " bytes at data offset " + std::to_string(t.offset) +
+        Fail("tensor " + Quote(t.name) + " (" +
+             std::string(GgmlTypeName(t.type)) + ", " + std::to_string(t.size) +
+             " bytes at data offset " + std::to_string(t.offset) +
              ") extends past the end of the file (data section holds " +
              std::to_string(data_size) + " bytes)");
       }
@@ -527,13 +634,15 @@ class GgufFile {
         if (IsTlScaleTail(*owner, t)) continue;
         Fail("tensors " + Quote(owner->name) + " and " + Quote(t.name) +
              " overlap (data offsets " + std::to_string(owner->offset) + " + " +
-             std::to_string(owner->size) + " bytes and " + std::to_string(t.offset) + ")");
+             std::to_string(owner->size) + " bytes and " +
+             std::to_string(t.offset) + ")");
       }
       owner = &t;
     }
     for (size_t k = 0; k < order.size(); ++k) {
       const GgufTensorInfo& t = tensors_[order[k]];
-      if (t.type != GgmlType::kI2_S && t.type != GgmlType::kTL1 && t.type != GgmlType::kTL2) {
+      if (t.type != GgmlType::kI2_S && t.type != GgmlType::kTL1 &&
+          t.type != GgmlType::kTL2) {
         continue;
       }
       // The span up to the next payload that starts at or after this one's end
@@ -550,25 +659,29 @@ class GgufFile {
       const uint64_t padded = RoundUp(t.size, alignment_);
       if (span > padded) {
         Fail("tensor " + Quote(t.name) + " has type id " +
-             std::to_string(static_cast<uint32_t>(t.type)) + ", which is bitnet.cpp's " +
-             std::string(GgmlTypeName(t.type)) + " only if its payload is " +
-             std::to_string(t.size) + " bytes, but it spans " + std::to_string(span) +
+             std::to_string(static_cast<uint32_t>(t.type)) +
+             ", which is bitnet.cpp's " + std::string(GgmlTypeName(t.type)) +
+             " only if its payload is " + std::to_string(t.size) +
+             " bytes, but it spans " + std::to_string(span) +
              " bytes (a file from upstream llama.cpp, where id " +
-             std::to_string(static_cast<uint32_t>(t.type)) + " is another type?)");
+             std::to_string(static_cast<uint32_t>(t.type)) +
+             " is another type?)");
       }
     }
   }
 
   // bitnet.cpp's converter stores a TL1/TL2 tensor's scale as a separate F32
   // tensor '<name>_scale' inside the 32-byte tail that ggml_nbytes counts.
-  static bool IsTlScaleTail(const GgufTensorInfo& tl, const GgufTensorInfo& s) noexcept {
+  static bool IsTlScaleTail(const GgufTensorInfo& tl,
+                            const GgufTensorInfo& s) noexcept {
     if (tl.type != GgmlType::kTL1 && tl.type != GgmlType::kTL2) return false;
     if (s.type != GgmlType::kF32 || s.elements() != 1) return false;
     if (s.name.size() != tl.name.size() + 6 || !s.name.starts_with(tl.name) ||
         !s.name.ends_with("_scale")) {
       return false;
     }
-    return s.offset >= tl.offset + tl.size - 32 && s.offset + s.size <= tl.offset + tl.size;
+    return s.offset >= tl.offset + tl.size - 32 &&
+           s.offset + s.size <= tl.offset + tl.size;
   }
 
   template <class T>
@@ -594,7 +707,8 @@ class GgufFile {
     const GgufValue& v = Require(key);
     auto r = v.ToArray<T>();
     if (!r) {
-      if (v.is_array() && GgufIsInteger(v.element_type()) && std::is_integral_v<T>) {
+      if (v.is_array() && GgufIsInteger(v.element_type()) &&
+          std::is_integral_v<T>) {
         Fail("metadata key " + Quote(key) + " (" + v.TypeString() +
              ") has an element out of range for " + expected);
       }
@@ -603,7 +717,8 @@ class GgufFile {
     return std::move(*r);
   }
   template <class F>
-  auto Optional(std::string_view key, F get) const -> std::optional<decltype(get())> {
+  auto Optional(std::string_view key, F get) const
+      -> std::optional<decltype(get())> {
     if (Find(key) == nullptr) return std::nullopt;
     return get();
   }
@@ -614,8 +729,8 @@ class GgufFile {
   }
   [[noreturn]] void WrongType(std::string_view key, const char* expected,
                               const GgufValue& v) const {
-    Fail("metadata key " + Quote(key) + " has type " + v.TypeString() + ", expected " +
-         expected);
+    Fail("metadata key " + Quote(key) + " has type " + v.TypeString() +
+         ", expected " + expected);
   }
 
   static constexpr uint64_t kMaxReserve = 1 << 16;

@@ -56,35 +56,34 @@ struct GgmlTypeInfo {
 };
 
 namespace detail {
-namespace q = ::ternary::quant;
 inline constexpr std::array<GgmlTypeInfo, 15> kGgmlTypes = {{
     {GgmlType::kF32, "F32", GgmlLayout::kBlocks, 1, 4, 0},
     {GgmlType::kF16, "F16", GgmlLayout::kBlocks, 1, 2, 0},
-    {GgmlType::kQ4_0, "Q4_0", GgmlLayout::kBlocks, q::BlockQ4_0::kElements,
-     q::BlockQ4_0::kBytes, 0},
-    {GgmlType::kQ8_0, "Q8_0", GgmlLayout::kBlocks, q::BlockQ8_0::kElements,
-     q::BlockQ8_0::kBytes, 0},
-    {GgmlType::kQ6_K, "Q6_K", GgmlLayout::kBlocks, q::BlockQ6_K::kElements,
-     q::BlockQ6_K::kBytes, 0},
-    {GgmlType::kQ8_K, "Q8_K", GgmlLayout::kBlocks, q::BlockQ8_K::kElements,
-     q::BlockQ8_K::kBytes, 0},
+    {GgmlType::kQ4_0, "Q4_0", GgmlLayout::kBlocks, quant::BlockQ4_0::kElements,
+     quant::BlockQ4_0::kBytes, 0},
+    {GgmlType::kQ8_0, "Q8_0", GgmlLayout::kBlocks, quant::BlockQ8_0::kElements,
+     quant::BlockQ8_0::kBytes, 0},
+    {GgmlType::kQ6_K, "Q6_K", GgmlLayout::kBlocks, quant::BlockQ6_K::kElements,
+     quant::BlockQ6_K::kBytes, 0},
+    {GgmlType::kQ8_K, "Q8_K", GgmlLayout::kBlocks, quant::BlockQ8_K::kElements,
+     quant::BlockQ8_K::kBytes, 0},
     {GgmlType::kBF16, "BF16", GgmlLayout::kBlocks, 1, 2, 0},
-    {GgmlType::kTQ1_0, "TQ1_0", GgmlLayout::kBlocks, q::BlockTQ1_0::kElements,
-     q::BlockTQ1_0::kBytes, 0},
-    {GgmlType::kTQ2_0, "TQ2_0", GgmlLayout::kBlocks, q::BlockTQ2_0::kElements,
-     q::BlockTQ2_0::kBytes, 0},
+    {GgmlType::kTQ1_0, "TQ1_0", GgmlLayout::kBlocks,
+     quant::BlockTQ1_0::kElements, quant::BlockTQ1_0::kBytes, 0},
+    {GgmlType::kTQ2_0, "TQ2_0", GgmlLayout::kBlocks,
+     quant::BlockTQ2_0::kElements, quant::BlockTQ2_0::kBytes, 0},
     {GgmlType::kI2_S, "I2_S", GgmlLayout::kI2S, 1, 1, 0},
     {GgmlType::kI8_S, "I8_S", GgmlLayout::kNotInFiles, 1, 1, 0},
     {GgmlType::kTL1, "TL1", GgmlLayout::kTL1, 1, 1, 0},
     {GgmlType::kTL2, "TL2", GgmlLayout::kTL2, 1, 1, 0},
     {GgmlType::kIQ1_BN, "IQ1_BN", GgmlLayout::kRowHeader,
-     q::BlockIQ1_BN::kElements, q::BlockIQ1_BN::kBytes,
-     q::BlockIQ1_BN::kRowHeaderBytes},
+     quant::BlockIQ1_BN::kElements, quant::BlockIQ1_BN::kBytes,
+     quant::BlockIQ1_BN::kRowHeaderBytes},
     {GgmlType::kIQ2_BN, "IQ2_BN", GgmlLayout::kRowHeader,
-     q::BlockIQ2_BN::kElements, q::BlockIQ2_BN::kBytes,
-     q::BlockIQ2_BN::kRowHeaderBytes},
+     quant::BlockIQ2_BN::kElements, quant::BlockIQ2_BN::kBytes,
+     quant::BlockIQ2_BN::kRowHeaderBytes},
 }};
-[[noreturn]] inline void ThrowSizeOverflow() {
+[[noreturn]] inline void ThrowGgmlSizeOverflow() {
   throw ShapeError("element count or byte size overflows 64 bits");
 }
 }  // namespace detail
@@ -121,20 +120,22 @@ inline uint64_t GgmlTensorBytes(GgmlType type, std::span<const int64_t> ne) {
   }
   int64_t d[4] = {1, 1, 1, 1};
   for (size_t i = 0; i < ne.size(); ++i) {
-    if (ne[i] < 0) throw ShapeError("negative dimension " + std::to_string(ne[i]));
+    if (ne[i] < 0)
+      throw ShapeError("negative dimension " + std::to_string(ne[i]));
     d[i] = ne[i];
   }
   // rows = ne1·ne2·ne3, n = ne0·rows, both must fit in int64 like ggml's.
   uint64_t rows = 1;
   for (int i = 1; i < 4; ++i) {
     const auto m = CheckedMul(rows, static_cast<uint64_t>(d[i]));
-    if (!m || *m > static_cast<uint64_t>(INT64_MAX)) detail::ThrowSizeOverflow();
+    if (!m || *m > static_cast<uint64_t>(INT64_MAX))
+      detail::ThrowGgmlSizeOverflow();
     rows = *m;
   }
   const uint64_t ne0 = static_cast<uint64_t>(d[0]);
   const auto n_checked = CheckedMul(ne0, rows);
   if (!n_checked || *n_checked > static_cast<uint64_t>(INT64_MAX)) {
-    detail::ThrowSizeOverflow();
+    detail::ThrowGgmlSizeOverflow();
   }
   const uint64_t n = *n_checked;
   switch (info.layout) {
@@ -148,7 +149,7 @@ inline uint64_t GgmlTensorBytes(GgmlType type, std::span<const int64_t> ne) {
       const auto row = CheckedAdd(info.row_header_bytes,
                                   ne0 / info.block_elements * info.block_bytes);
       const auto total = row ? CheckedMul(*row, rows) : std::nullopt;
-      if (!total) detail::ThrowSizeOverflow();
+      if (!total) detail::ThrowGgmlSizeOverflow();
       return *total;
     }
     case GgmlLayout::kI2S:
@@ -163,29 +164,37 @@ inline uint64_t GgmlTensorBytes(GgmlType type, std::span<const int64_t> ne) {
       const auto a = CheckedMul(static_cast<uint64_t>(d[0] - 256),
                                 static_cast<uint64_t>(d[1]));
       const auto b = CheckedMul(256, static_cast<uint64_t>(d[1]));
-      if (!a || !b) detail::ThrowSizeOverflow();
+      if (!a || !b) detail::ThrowGgmlSizeOverflow();
       const auto p = CheckedAdd(*a / 3 * 5 / 8, *b / 2 * 4 / 8);
       const auto total = p ? CheckedAdd(*p, 31 + 32) : std::nullopt;
-      if (!total) detail::ThrowSizeOverflow();
+      if (!total) detail::ThrowGgmlSizeOverflow();
       return *total / 32 * 32;  // round P up to 32, then the 32-byte tail
     }
     case GgmlLayout::kNotInFiles:
-      throw ShapeError(std::string(info.name) +
-                       " is an activation scratch type that never appears in files");
+      throw ShapeError(
+          std::string(info.name) +
+          " is an activation scratch type that never appears in files");
   }
   throw ShapeError("unhandled ggml type layout");
 }
 
 // Decodes `dst.size()` values of a float-like or Q* type to float. Ternary
 // types have their own decoders in ternary/quant/ggml_blocks.h.
-inline void DequantizeRow(GgmlType type, std::span<const uint8_t> src, std::span<float> dst) {
+inline void DequantizeRow(GgmlType type, std::span<const uint8_t> src,
+                          std::span<float> dst) {
   switch (type) {
-    case GgmlType::kF32: return quant::DequantizeRowF32(src, dst);
-    case GgmlType::kF16: return quant::DequantizeRowF16(src, dst);
-    case GgmlType::kBF16: return quant::DequantizeRowBF16(src, dst);
-    case GgmlType::kQ4_0: return quant::DequantizeRowQ4_0(src, dst);
-    case GgmlType::kQ8_0: return quant::DequantizeRowQ8_0(src, dst);
-    case GgmlType::kQ6_K: return quant::DequantizeRowQ6_K(src, dst);
+    case GgmlType::kF32:
+      return quant::DequantizeRowF32(src, dst);
+    case GgmlType::kF16:
+      return quant::DequantizeRowF16(src, dst);
+    case GgmlType::kBF16:
+      return quant::DequantizeRowBF16(src, dst);
+    case GgmlType::kQ4_0:
+      return quant::DequantizeRowQ4_0(src, dst);
+    case GgmlType::kQ8_0:
+      return quant::DequantizeRowQ8_0(src, dst);
+    case GgmlType::kQ6_K:
+      return quant::DequantizeRowQ6_K(src, dst);
     default:
       throw UsageError("DequantizeRow: no float decoder for ggml type " +
                        std::string(GgmlTypeName(type)));

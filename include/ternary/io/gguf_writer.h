@@ -37,20 +37,43 @@ class GgufWriter {
       throw UsageError("GgufWriter: alignment " + std::to_string(alignment) +
                        " is not a power of two");
     }
-    if (alignment != 32) AddScalar("general.alignment", GgufType::kU32, alignment, true);
+    if (alignment != 32)
+      AddScalar("general.alignment", GgufType::kU32, alignment, true);
   }
 
-  void AddU8(std::string_view key, uint8_t v) { AddScalar(key, GgufType::kU8, v); }
-  void AddI8(std::string_view key, int8_t v) { AddScalar(key, GgufType::kI8, v); }
-  void AddU16(std::string_view key, uint16_t v) { AddScalar(key, GgufType::kU16, v); }
-  void AddI16(std::string_view key, int16_t v) { AddScalar(key, GgufType::kI16, v); }
-  void AddU32(std::string_view key, uint32_t v) { AddScalar(key, GgufType::kU32, v); }
-  void AddI32(std::string_view key, int32_t v) { AddScalar(key, GgufType::kI32, v); }
-  void AddU64(std::string_view key, uint64_t v) { AddScalar(key, GgufType::kU64, v); }
-  void AddI64(std::string_view key, int64_t v) { AddScalar(key, GgufType::kI64, v); }
-  void AddF32(std::string_view key, float v) { AddScalar(key, GgufType::kF32, v); }
-  void AddF64(std::string_view key, double v) { AddScalar(key, GgufType::kF64, v); }
-  void AddBool(std::string_view key, bool v) { AddScalar(key, GgufType::kBool, static_cast<uint8_t>(v ? 1 : 0)); }
+  void AddU8(std::string_view key, uint8_t v) {
+    AddScalar(key, GgufType::kU8, v);
+  }
+  void AddI8(std::string_view key, int8_t v) {
+    AddScalar(key, GgufType::kI8, v);
+  }
+  void AddU16(std::string_view key, uint16_t v) {
+    AddScalar(key, GgufType::kU16, v);
+  }
+  void AddI16(std::string_view key, int16_t v) {
+    AddScalar(key, GgufType::kI16, v);
+  }
+  void AddU32(std::string_view key, uint32_t v) {
+    AddScalar(key, GgufType::kU32, v);
+  }
+  void AddI32(std::string_view key, int32_t v) {
+    AddScalar(key, GgufType::kI32, v);
+  }
+  void AddU64(std::string_view key, uint64_t v) {
+    AddScalar(key, GgufType::kU64, v);
+  }
+  void AddI64(std::string_view key, int64_t v) {
+    AddScalar(key, GgufType::kI64, v);
+  }
+  void AddF32(std::string_view key, float v) {
+    AddScalar(key, GgufType::kF32, v);
+  }
+  void AddF64(std::string_view key, double v) {
+    AddScalar(key, GgufType::kF64, v);
+  }
+  void AddBool(std::string_view key, bool v) {
+    AddScalar(key, GgufType::kBool, static_cast<uint8_t>(v ? 1 : 0));
+  }
   void AddString(std::string_view key, std::string_view v) {
     BeginKey(key, GgufType::kString);
     PutString(kv_, v);
@@ -92,25 +115,27 @@ class GgufWriter {
   void AddStringArray(std::string_view key, const std::vector<std::string>& v) {
     AddStringArray(key, std::span<const std::string>(v));
   }
-  void AddStringArray(std::string_view key, const std::vector<std::string_view>& v) {
+  void AddStringArray(std::string_view key,
+                      const std::vector<std::string_view>& v) {
     AddStringArray(key, std::span<const std::string_view>(v));
   }
 
   // `data` must be exactly GgmlTensorBytes(type, ne) bytes. The writer keeps
   // a copy-free view: the caller keeps `data` alive until the last Write.
-  void AddTensorView(std::string_view name, std::span<const int64_t> ne, GgmlType type,
-                     std::span<const uint8_t> data) {
+  void AddTensorView(std::string_view name, std::span<const int64_t> ne,
+                     GgmlType type, std::span<const uint8_t> data) {
     AddTensorImpl(name, ne, type, data, {});
   }
   // Same, taking ownership of the bytes.
-  void AddTensor(std::string_view name, std::span<const int64_t> ne, GgmlType type,
-                 std::vector<uint8_t> data) {
+  void AddTensor(std::string_view name, std::span<const int64_t> ne,
+                 GgmlType type, std::vector<uint8_t> data) {
     const std::span<const uint8_t> view(data);
     AddTensorImpl(name, ne, type, view, std::move(data));
   }
-  void AddTensor(std::string_view name, std::initializer_list<int64_t> ne, GgmlType type,
-                 std::vector<uint8_t> data) {
-    AddTensor(name, std::span<const int64_t>(ne.begin(), ne.size()), type, std::move(data));
+  void AddTensor(std::string_view name, std::initializer_list<int64_t> ne,
+                 GgmlType type, std::vector<uint8_t> data) {
+    AddTensor(name, std::span<const int64_t>(ne.begin(), ne.size()), type,
+              std::move(data));
   }
 
   // The whole file in memory (for tests and small files).
@@ -132,8 +157,10 @@ class GgufWriter {
     Emit([&](const uint8_t* p, size_t n) {
       if (ok && n != 0) ok = std::fwrite(p, 1, n, f.get()) == n;
     });
-    if (!ok || std::fflush(f.get()) != 0) throw Error(path.string() + ": write failed");
-    if (std::fclose(f.release()) != 0) throw Error(path.string() + ": close failed");
+    if (!ok || std::fflush(f.get()) != 0)
+      throw Error(path.string() + ": write failed");
+    if (std::fclose(f.release()) != 0)
+      throw Error(path.string() + ": close failed");
   }
 
  private:
@@ -149,27 +176,43 @@ class GgufWriter {
 
   template <class T>
   static constexpr GgufType ElementType() {
-    if constexpr (std::is_same_v<T, bool>) return GgufType::kBool;
-    else if constexpr (std::is_same_v<T, uint8_t>) return GgufType::kU8;
-    else if constexpr (std::is_same_v<T, int8_t>) return GgufType::kI8;
-    else if constexpr (std::is_same_v<T, uint16_t>) return GgufType::kU16;
-    else if constexpr (std::is_same_v<T, int16_t>) return GgufType::kI16;
-    else if constexpr (std::is_same_v<T, uint32_t>) return GgufType::kU32;
-    else if constexpr (std::is_same_v<T, int32_t>) return GgufType::kI32;
-    else if constexpr (std::is_same_v<T, uint64_t>) return GgufType::kU64;
-    else if constexpr (std::is_same_v<T, int64_t>) return GgufType::kI64;
-    else if constexpr (std::is_same_v<T, float>) return GgufType::kF32;
-    else if constexpr (std::is_same_v<T, double>) return GgufType::kF64;
-    else static_assert(sizeof(T) == 0, "AddArray: element type has no GGUF equivalent");
+    if constexpr (std::is_same_v<T, bool>)
+      return GgufType::kBool;
+    else if constexpr (std::is_same_v<T, uint8_t>)
+      return GgufType::kU8;
+    else if constexpr (std::is_same_v<T, int8_t>)
+      return GgufType::kI8;
+    else if constexpr (std::is_same_v<T, uint16_t>)
+      return GgufType::kU16;
+    else if constexpr (std::is_same_v<T, int16_t>)
+      return GgufType::kI16;
+    else if constexpr (std::is_same_v<T, uint32_t>)
+      return GgufType::kU32;
+    else if constexpr (std::is_same_v<T, int32_t>)
+      return GgufType::kI32;
+    else if constexpr (std::is_same_v<T, uint64_t>)
+      return GgufType::kU64;
+    else if constexpr (std::is_same_v<T, int64_t>)
+      return GgufType::kI64;
+    else if constexpr (std::is_same_v<T, float>)
+      return GgufType::kF32;
+    else if constexpr (std::is_same_v<T, double>)
+      return GgufType::kF64;
+    else
+      static_assert(sizeof(T) == 0,
+                    "AddArray: element type has no GGUF equivalent");
   }
 
   template <class T>
   static void Put(std::vector<uint8_t>& out, T v) {
-    using U = std::conditional_t<sizeof(T) == 8, uint64_t,
-              std::conditional_t<sizeof(T) == 4, uint32_t,
-              std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
+    using U = std::conditional_t<
+        sizeof(T) == 8, uint64_t,
+        std::conditional_t<
+            sizeof(T) == 4, uint32_t,
+            std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
     const U u = std::bit_cast<U>(v);
-    for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<uint8_t>(u >> (8 * i)));
+    for (size_t i = 0; i < sizeof(T); ++i)
+      out.push_back(static_cast<uint8_t>(u >> (8 * i)));
   }
   static void PutString(std::vector<uint8_t>& out, std::string_view s) {
     Put<uint64_t>(out, s.size());
@@ -178,17 +221,20 @@ class GgufWriter {
 
   void BeginKey(std::string_view key, GgufType type, bool internal = false) {
     if (!internal && key == "general.alignment") {
-      throw UsageError("GgufWriter: set general.alignment through the constructor");
+      throw UsageError(
+          "GgufWriter: set general.alignment through the constructor");
     }
     if (!keys_.emplace(key).second) {
-      throw UsageError("GgufWriter: duplicate metadata key '" + std::string(key) + "'");
+      throw UsageError("GgufWriter: duplicate metadata key '" +
+                       std::string(key) + "'");
     }
     ++n_kv_;
     PutString(kv_, key);
     Put<uint32_t>(kv_, static_cast<uint32_t>(type));
   }
   template <class T>
-  void AddScalar(std::string_view key, GgufType type, T v, bool internal = false) {
+  void AddScalar(std::string_view key, GgufType type, T v,
+                 bool internal = false) {
     BeginKey(key, type, internal);
     Put<T>(kv_, v);
   }
@@ -199,8 +245,9 @@ class GgufWriter {
     for (uint8_t x : b) Put<uint8_t>(kv_, x ? 1 : 0);
   }
 
-  void AddTensorImpl(std::string_view name, std::span<const int64_t> ne, GgmlType type,
-                     std::span<const uint8_t> data, std::vector<uint8_t> owned) {
+  void AddTensorImpl(std::string_view name, std::span<const int64_t> ne,
+                     GgmlType type, std::span<const uint8_t> data,
+                     std::vector<uint8_t> owned) {
     const std::string where = "GgufWriter: tensor '" + std::string(name) + "'";
     // llama.cpp rejects names of 64 bytes or more (GGML_MAX_NAME).
     if (name.empty() || name.size() >= 64) {
@@ -211,15 +258,18 @@ class GgufWriter {
     try {
       bytes = GgmlTensorBytes(type, ne);
     } catch (const ShapeError& e) {
-      throw UsageError(where + " of type " + std::string(GgmlTypeName(type)) + ": " + e.what());
+      throw UsageError(where + " of type " + std::string(GgmlTypeName(type)) +
+                       ": " + e.what());
     } catch (const UsageError& e) {
       throw UsageError(where + ": " + e.what());
     }
     if (data.size() != bytes) {
-      throw UsageError(where + " of type " + std::string(GgmlTypeName(type)) + " needs " +
-                       std::to_string(bytes) + " bytes, got " + std::to_string(data.size()));
+      throw UsageError(where + " of type " + std::string(GgmlTypeName(type)) +
+                       " needs " + std::to_string(bytes) + " bytes, got " +
+                       std::to_string(data.size()));
     }
-    if (!tensor_names_.emplace(name).second) throw UsageError(where + " added twice");
+    if (!tensor_names_.emplace(name).second)
+      throw UsageError(where + " added twice");
     Tensor t;
     t.name = std::string(name);
     t.ne = {1, 1, 1, 1};
@@ -228,7 +278,8 @@ class GgufWriter {
     t.type = type;
     t.offset = data_size_;
     t.data = data;
-    t.owned = std::move(owned);  // moving keeps the buffer, so `data` stays valid
+    t.owned =
+        std::move(owned);  // moving keeps the buffer, so `data` stays valid
     data_size_ = RoundUp(data_size_ + bytes, alignment_);
     tensors_.push_back(std::move(t));
   }
@@ -244,7 +295,8 @@ class GgufWriter {
     for (const Tensor& t : tensors_) {
       PutString(head, t.name);
       Put<uint32_t>(head, t.n_dims);
-      for (uint32_t d = 0; d < t.n_dims; ++d) Put<uint64_t>(head, static_cast<uint64_t>(t.ne[d]));
+      for (uint32_t d = 0; d < t.n_dims; ++d)
+        Put<uint64_t>(head, static_cast<uint64_t>(t.ne[d]));
       Put<uint32_t>(head, static_cast<uint32_t>(t.type));
       Put<uint64_t>(head, t.offset);
     }

@@ -1,4 +1,5 @@
-// config.json of a Hugging Face BitNetForCausalLM checkpoint (transformers 4.x and 5.x).
+// config.json of a Hugging Face BitNetForCausalLM checkpoint (transformers 4.x
+// and 5.x).
 #ifndef TERNARY_IO_HF_CONFIG_H_
 #define TERNARY_IO_HF_CONFIG_H_
 
@@ -14,7 +15,8 @@
 
 namespace ternary::io {
 
-// How the projection weights are stored (quantization_config.quantization_mode).
+// How the projection weights are stored
+// (quantization_config.quantization_mode).
 enum class HfQuantMode : uint8_t {
   kOffline,  // U8 packed ternary + weight_scale (transformers' default)
   kOnline,   // bf16 master weights, absmean-ternarized at load
@@ -37,7 +39,8 @@ struct HfConfig {
   int64_t bos_token_id = -1;         // -1: absent
   int64_t eos_token_id = -1;         // first id when the file gives a list
   HfQuantMode quantization_mode = HfQuantMode::kOffline;
-  // "bitlinear" (default; weight_scale divides) or "autobitlinear" (multiplies).
+  // "bitlinear" (default; weight_scale divides) or "autobitlinear"
+  // (multiplies).
   std::string linear_class = "bitlinear";
 
   // True when weight_scale is the multiply-convention α (SPEC §3.10).
@@ -72,7 +75,8 @@ class ConfigReader {
   ConfigReader(const nlohmann::json& j, const std::string& file)
       : j_(j), file_(file) {}
 
-  [[noreturn]] void Fail(const std::string& key, const std::string& what) const {
+  [[noreturn]] void Fail(const std::string& key,
+                         const std::string& what) const {
     throw FormatError(file_ + ": key '" + key + "' " + what);
   }
 
@@ -127,7 +131,8 @@ class ConfigReader {
 
 }  // namespace detail
 
-inline HfConfig HfConfig::Parse(std::string_view text, const std::string& file) {
+inline HfConfig HfConfig::Parse(std::string_view text,
+                                const std::string& file) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.begin(), text.end());
@@ -140,8 +145,9 @@ inline HfConfig HfConfig::Parse(std::string_view text, const std::string& file) 
   // Architecture: BitNetForCausalLM / model_type "bitnet" with relu2 only.
   const std::string model_type = r.String(j, "model_type", "");
   if (model_type != "bitnet") {
-    r.Fail("model_type", "is '" + model_type +
-                             "'; only 'bitnet' (BitNetForCausalLM) is supported");
+    r.Fail("model_type",
+           "is '" + model_type +
+               "'; only 'bitnet' (BitNetForCausalLM) is supported");
   }
   if (const nlohmann::json* a = r.Find(j, "architectures")) {
     bool ok = false;
@@ -154,8 +160,8 @@ inline HfConfig HfConfig::Parse(std::string_view text, const std::string& file) 
       }
     }
     if (!ok) {
-      r.Fail("architectures", "is [" + names +
-                                  "]; only BitNetForCausalLM is supported");
+      r.Fail("architectures",
+             "is [" + names + "]; only BitNetForCausalLM is supported");
     }
   }
   const std::string act = r.String(j, "hidden_act", "relu2");
@@ -170,14 +176,14 @@ inline HfConfig HfConfig::Parse(std::string_view text, const std::string& file) 
   c.num_attention_heads = r.PositiveInt("num_attention_heads");
   c.num_key_value_heads =
       r.PositiveInt("num_key_value_heads", c.num_attention_heads);
-  c.head_dim =
-      r.PositiveInt("head_dim", c.hidden_size / c.num_attention_heads);
+  c.head_dim = r.PositiveInt("head_dim", c.hidden_size / c.num_attention_heads);
   c.vocab_size = r.PositiveInt("vocab_size");
   c.max_position_embeddings = r.PositiveInt("max_position_embeddings", 2048);
   c.rms_norm_eps = static_cast<float>(r.Number(j, "rms_norm_eps", 1e-5));
   if (!(c.rms_norm_eps >= 0.0f)) r.Fail("rms_norm_eps", "must be >= 0");
   if (const nlohmann::json* t = r.Find(j, "tie_word_embeddings")) {
-    if (!t->is_boolean()) r.Fail("tie_word_embeddings", "must be true or false");
+    if (!t->is_boolean())
+      r.Fail("tie_word_embeddings", "must be true or false");
     c.tie_word_embeddings = t->get<bool>();
   }
   c.bos_token_id = r.TokenId("bos_token_id");
@@ -186,7 +192,8 @@ inline HfConfig HfConfig::Parse(std::string_view text, const std::string& file) 
   // RoPE: 4.x writes rope_theta (+ optional rope_scaling) at the top level;
   // 5.x nests it in rope_parameters. Only unscaled ("default") RoPE exists
   // in BitNet checkpoints.
-  auto check_rope_type = [&](const nlohmann::json& obj, const std::string& key) {
+  auto check_rope_type = [&](const nlohmann::json& obj,
+                             const std::string& key) {
     if (!obj.is_object()) r.Fail(key, "must be an object");
     std::string type = r.String(obj, "rope_type", "");
     if (type.empty()) type = r.String(obj, "type", "default");
@@ -227,8 +234,9 @@ inline HfConfig HfConfig::Parse(std::string_view text, const std::string& file) 
   }
   c.linear_class = r.String(*q, "linear_class", "bitlinear");
   if (c.linear_class != "bitlinear" && c.linear_class != "autobitlinear") {
-    r.Fail("quantization_config.linear_class",
-           "is '" + c.linear_class + "'; expected 'bitlinear' or 'autobitlinear'");
+    r.Fail(
+        "quantization_config.linear_class",
+        "is '" + c.linear_class + "'; expected 'bitlinear' or 'autobitlinear'");
   }
   return c;
 }

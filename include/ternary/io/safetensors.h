@@ -1,4 +1,5 @@
-// safetensors reader: validated header, zero-copy tensor views, sharded folders.
+// safetensors reader: validated header, zero-copy tensor views, sharded
+// folders.
 //
 // Layout (https://github.com/huggingface/safetensors): u64 LE header length N,
 // N bytes of JSON {"name": {"dtype", "shape", "data_offsets": [begin, end]},
@@ -215,8 +216,7 @@ class SafetensorsFile {
     }
   }
 
-  SafetensorsTensor ParseTensor(const std::string& key,
-                                const nlohmann::json& v,
+  SafetensorsTensor ParseTensor(const std::string& key, const nlohmann::json& v,
                                 std::span<const uint8_t> data) const {
     const std::string where = "tensor '" + key + "': ";
     if (!v.is_object()) Fail(where + "header entry is not an object");
@@ -288,7 +288,8 @@ inline void ReadFloats(const SafetensorsTensor& t, const std::string& file,
     case SafetensorsDtype::kF16: {
       const bool bf16 = t.dtype == SafetensorsDtype::kBF16;
       for (size_t i = 0; i < n; ++i) {
-        const uint16_t h = static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8));
+        const uint16_t h =
+            static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8));
         out[i] = bf16 ? Bf16ToFloat(h) : F16ToFloat(h);
       }
       return;
@@ -413,8 +414,8 @@ class SafetensorsCheckpoint {
       const std::string s = file.get<std::string>();
       for (const SafetensorsFile& f : files_) {
         if (f.name() == s && f.Find(name) == nullptr) {
-          throw FormatError(s + ": missing tensor '" + name +
-                            "' (listed in " + index_name + ")");
+          throw FormatError(s + ": missing tensor '" + name + "' (listed in " +
+                            index_name + ")");
         }
       }
     }

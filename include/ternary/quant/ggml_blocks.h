@@ -9,6 +9,7 @@
 #ifndef TERNARY_QUANT_GGML_BLOCKS_H_
 #define TERNARY_QUANT_GGML_BLOCKS_H_
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -99,10 +100,12 @@ struct BlockIQ1_BN {
 struct I2SPayload {
   static constexpr size_t kBlockElements = 128, kBlockBytes = 32;
   static constexpr size_t kTailBytes = 32;  // α + filler
-  static constexpr size_t Bytes(size_t n) noexcept { return n / 4 + kTailBytes; }
+  static constexpr size_t Bytes(size_t n) noexcept {
+    return n / 4 + kTailBytes;
+  }
 };
 
-namespace detail {
+namespace ggml_detail {
 
 inline uint16_t LoadU16(const uint8_t* p) noexcept {
   return static_cast<uint16_t>(p[0] | p[1] << 8);
@@ -114,7 +117,9 @@ inline uint32_t LoadU32(const uint8_t* p) noexcept {
 inline float LoadF32(const uint8_t* p) noexcept {
   return std::bit_cast<float>(LoadU32(p));
 }
-inline float LoadF16(const uint8_t* p) noexcept { return F16ToFloat(LoadU16(p)); }
+inline float LoadF16(const uint8_t* p) noexcept {
+  return F16ToFloat(LoadU16(p));
+}
 inline void StoreU16(uint16_t v, uint8_t* p) noexcept {
   p[0] = static_cast<uint8_t>(v);
   p[1] = static_cast<uint8_t>(v >> 8);
@@ -180,9 +185,18 @@ inline int8_t Iq1Trit(uint8_t byte, uint8_t mult) noexcept {
   return static_cast<int8_t>((v + (v >> 1)) >> 7);
 }
 
-// llama.cpp's lroundf(x · id) for |x · id| ≤ 1 (half away from zero).
-inline int RoundHalfAway(float v) noexcept {
+// llama.cpp's lroundf(x · id) (half away from zero) for the TQ quantizers,
+// where |x · id| ≤ 1. Clamped so that a degenerate scale (subnormal max, id =
+// inf, x · id = ±inf or NaN) cannot produce a non-ternary code.
+inline int RoundTernary(float v) noexcept {
+  if (!(v > -1.0f)) return v < 0.0f ? -1 : 0;  // also NaN → 0
+  if (!(v < 1.0f)) return 1;
   return static_cast<int>(std::lround(v));
+}
+// roundf(x · id) for Q8_0, where |x · id| ≤ 127; clamped like RoundTernary.
+inline int8_t RoundQ8(float v) noexcept {
+  if (std::isnan(v)) return 0;
+  return static_cast<int8_t>(std::clamp(std::round(v), -127.0f, 127.0f));
 }
 
 inline void CheckFinite(std::string_view fn, std::span<const float> x) {
@@ -194,35 +208,42 @@ inline void CheckFinite(std::string_view fn, std::span<const float> x) {
   }
 }
 
-}  // namespace detail
+}  // namespace ggml_detail
 
 // ---------------------------------------------------------------------------
 // Float formats → float. `dst.size()` values; `src` holds exactly their bytes.
 
-inline void DequantizeRowF32(std::span<const uint8_t> src, std::span<float> dst) {
-  detail::CheckBlocks("DequantizeRowF32", dst.size(), src.size(), 1, 4);
-  for (size_t i = 0; i < dst.size(); ++i) dst[i] = detail::LoadF32(&src[4 * i]);
+inline void DequantizeRowF32(std::span<const uint8_t> src,
+                             std::span<float> dst) {
+  ggml_detail::CheckBlocks("DequantizeRowF32", dst.size(), src.size(), 1, 4);
+  for (size_t i = 0; i < dst.size(); ++i)
+    dst[i] = ggml_detail::LoadF32(&src[4 * i]);
 }
 
-inline void DequantizeRowF16(std::span<const uint8_t> src, std::span<float> dst) {
-  detail::CheckBlocks("DequantizeRowF16", dst.size(), src.size(), 1, 2);
-  for (size_t i = 0; i < dst.size(); ++i) dst[i] = detail::LoadF16(&src[2 * i]);
+inline void DequantizeRowF16(std::span<const uint8_t> src,
+                             std::span<float> dst) {
+  ggml_detail::CheckBlocks("DequantizeRowF16", dst.size(), src.size(), 1, 2);
+  for (size_t i = 0; i < dst.size(); ++i)
+    dst[i] = ggml_detail::LoadF16(&src[2 * i]);
 }
 
-inline void DequantizeRowBF16(std::span<const uint8_t> src, std::span<float> dst) {
-  detail::CheckBlocks("DequantizeRowBF16", dst.size(), src.size(), 1, 2);
+inline void DequantizeRowBF16(std::span<const uint8_t> src,
+                              std::span<float> dst) {
+  ggml_detail::CheckBlocks("DequantizeRowBF16", dst.size(), src.size(), 1, 2);
   for (size_t i = 0; i < dst.size(); ++i) {
-    dst[i] = Bf16ToFloat(detail::LoadU16(&src[2 * i]));
+    dst[i] = Bf16ToFloat(ggml_detail::LoadU16(&src[2 * i]));
   }
 }
 
-inline void DequantizeRowQ4_0(std::span<const uint8_t> src, std::span<float> dst) {
-  const size_t nb = detail::CheckBlocks("DequantizeRowQ4_0", dst.size(), src.size(),
-                                        BlockQ4_0::kElements, BlockQ4_0::kBytes);
+inline void DequantizeRowQ4_0(std::span<const uint8_t> src,
+                              std::span<float> dst) {
+  const size_t nb =
+      ggml_detail::CheckBlocks("DequantizeRowQ4_0", dst.size(), src.size(),
+                               BlockQ4_0::kElements, BlockQ4_0::kBytes);
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* x = &src[b * BlockQ4_0::kBytes];
     float* y = &dst[b * BlockQ4_0::kElements];
-    const float d = detail::LoadF16(x);
+    const float d = ggml_detail::LoadF16(x);
     for (size_t j = 0; j < 16; ++j) {
       y[j] = static_cast<float>((x[2 + j] & 0x0F) - 8) * d;
       y[j + 16] = static_cast<float>((x[2 + j] >> 4) - 8) * d;
@@ -230,26 +251,30 @@ inline void DequantizeRowQ4_0(std::span<const uint8_t> src, std::span<float> dst
   }
 }
 
-inline void DequantizeRowQ8_0(std::span<const uint8_t> src, std::span<float> dst) {
-  const size_t nb = detail::CheckBlocks("DequantizeRowQ8_0", dst.size(), src.size(),
-                                        BlockQ8_0::kElements, BlockQ8_0::kBytes);
+inline void DequantizeRowQ8_0(std::span<const uint8_t> src,
+                              std::span<float> dst) {
+  const size_t nb =
+      ggml_detail::CheckBlocks("DequantizeRowQ8_0", dst.size(), src.size(),
+                               BlockQ8_0::kElements, BlockQ8_0::kBytes);
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* x = &src[b * BlockQ8_0::kBytes];
     float* y = &dst[b * BlockQ8_0::kElements];
-    const float d = detail::LoadF16(x);
+    const float d = ggml_detail::LoadF16(x);
     for (size_t j = 0; j < 32; ++j) {
       y[j] = static_cast<float>(static_cast<int8_t>(x[2 + j])) * d;
     }
   }
 }
 
-inline void DequantizeRowQ6_K(std::span<const uint8_t> src, std::span<float> dst) {
-  const size_t nb = detail::CheckBlocks("DequantizeRowQ6_K", dst.size(), src.size(),
-                                        BlockQ6_K::kElements, BlockQ6_K::kBytes);
+inline void DequantizeRowQ6_K(std::span<const uint8_t> src,
+                              std::span<float> dst) {
+  const size_t nb =
+      ggml_detail::CheckBlocks("DequantizeRowQ6_K", dst.size(), src.size(),
+                               BlockQ6_K::kElements, BlockQ6_K::kBytes);
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* x = &src[b * BlockQ6_K::kBytes];
     float* y = &dst[b * BlockQ6_K::kElements];
-    const float d = detail::LoadF16(x + 208);
+    const float d = ggml_detail::LoadF16(x + 208);
     for (size_t h = 0; h < 2; ++h) {
       const uint8_t* ql = x + 64 * h;
       const uint8_t* qh = x + 128 + 32 * h;
@@ -262,9 +287,12 @@ inline void DequantizeRowQ6_K(std::span<const uint8_t> src, std::span<float> dst
         const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
         const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
         yh[l + 0] = d * static_cast<float>(sc[is + 0]) * static_cast<float>(q1);
-        yh[l + 32] = d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
-        yh[l + 64] = d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
-        yh[l + 96] = d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
+        yh[l + 32] =
+            d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
+        yh[l + 64] =
+            d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
+        yh[l + 96] =
+            d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
       }
     }
   }
@@ -274,22 +302,25 @@ inline void DequantizeRowQ6_K(std::span<const uint8_t> src, std::span<float> dst
 // Float encoders for embeddings and norms.
 
 inline void EncodeF32(std::span<const float> x, std::span<uint8_t> dst) {
-  detail::CheckBlocks("EncodeF32", x.size(), dst.size(), 1, 4);
-  for (size_t i = 0; i < x.size(); ++i) detail::StoreF32(x[i], &dst[4 * i]);
+  ggml_detail::CheckBlocks("EncodeF32", x.size(), dst.size(), 1, 4);
+  for (size_t i = 0; i < x.size(); ++i)
+    ggml_detail::StoreF32(x[i], &dst[4 * i]);
 }
 
 // Round to nearest even, as ggml_fp32_to_fp16_row (F16C) does.
 inline void EncodeF16(std::span<const float> x, std::span<uint8_t> dst) {
-  detail::CheckBlocks("EncodeF16", x.size(), dst.size(), 1, 2);
-  for (size_t i = 0; i < x.size(); ++i) detail::StoreU16(FloatToF16(x[i]), &dst[2 * i]);
+  ggml_detail::CheckBlocks("EncodeF16", x.size(), dst.size(), 1, 2);
+  for (size_t i = 0; i < x.size(); ++i)
+    ggml_detail::StoreU16(FloatToF16(x[i]), &dst[2 * i]);
 }
 
 // ggml's quantize_row_q8_0_ref: d = max|x| / 127 per block, q = roundf(x / d)
 // (half away from zero), d stored as fp16 but used as float.
 inline void QuantizeRowQ8_0(std::span<const float> x, std::span<uint8_t> dst) {
-  const size_t nb = detail::CheckBlocks("QuantizeRowQ8_0", x.size(), dst.size(),
-                                        BlockQ8_0::kElements, BlockQ8_0::kBytes);
-  detail::CheckFinite("QuantizeRowQ8_0", x);
+  const size_t nb =
+      ggml_detail::CheckBlocks("QuantizeRowQ8_0", x.size(), dst.size(),
+                               BlockQ8_0::kElements, BlockQ8_0::kBytes);
+  ggml_detail::CheckFinite("QuantizeRowQ8_0", x);
   for (size_t b = 0; b < nb; ++b) {
     const float* xb = &x[b * BlockQ8_0::kElements];
     uint8_t* y = &dst[b * BlockQ8_0::kBytes];
@@ -297,9 +328,9 @@ inline void QuantizeRowQ8_0(std::span<const float> x, std::span<uint8_t> dst) {
     for (size_t j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(xb[j]));
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    detail::StoreU16(FloatToF16(d), y);
+    ggml_detail::StoreU16(FloatToF16(d), y);
     for (size_t j = 0; j < 32; ++j) {
-      y[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::round(xb[j] * id)));
+      y[2 + j] = static_cast<uint8_t>(ggml_detail::RoundQ8(xb[j] * id));
     }
   }
 }
@@ -310,9 +341,10 @@ inline void QuantizeRowQ8_0(std::span<const float> x, std::span<uint8_t> dst) {
 
 inline void DecodeTQ2_0(std::span<const uint8_t> src, std::span<int8_t> t,
                         std::span<float> d, std::string_view tensor) {
-  const size_t nb = detail::CheckBlocks("DecodeTQ2_0", t.size(), src.size(),
-                                        BlockTQ2_0::kElements, BlockTQ2_0::kBytes);
-  detail::CheckSameSize("DecodeTQ2_0 scales", d.size(), nb);
+  const size_t nb =
+      ggml_detail::CheckBlocks("DecodeTQ2_0", t.size(), src.size(),
+                               BlockTQ2_0::kElements, BlockTQ2_0::kBytes);
+  ggml_detail::CheckSameSize("DecodeTQ2_0 scales", d.size(), nb);
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* x = &src[b * BlockTQ2_0::kBytes];
     int8_t* y = &t[b * BlockTQ2_0::kElements];
@@ -321,34 +353,37 @@ inline void DecodeTQ2_0(std::span<const uint8_t> src, std::span<int8_t> t,
         for (size_t m = 0; m < 32; ++m) {
           const int c = (x[j + m] >> (2 * l)) & 3;
           const size_t e = 4 * j + 32 * l + m;
-          if (c == 3) detail::ThrowBadCode(tensor, "TQ2_0", b * 256 + e);
+          if (c == 3) ggml_detail::ThrowBadCode(tensor, "TQ2_0", b * 256 + e);
           y[e] = static_cast<int8_t>(c - 1);
         }
       }
     }
-    d[b] = detail::LoadF16(x + 64);
+    d[b] = ggml_detail::LoadF16(x + 64);
   }
 }
 
 inline void DecodeTQ1_0(std::span<const uint8_t> src, std::span<int8_t> t,
                         std::span<float> d) {
   static constexpr uint8_t kPow3[5] = {1, 3, 9, 27, 81};
-  const size_t nb = detail::CheckBlocks("DecodeTQ1_0", t.size(), src.size(),
-                                        BlockTQ1_0::kElements, BlockTQ1_0::kBytes);
-  detail::CheckSameSize("DecodeTQ1_0 scales", d.size(), nb);
+  const size_t nb =
+      ggml_detail::CheckBlocks("DecodeTQ1_0", t.size(), src.size(),
+                               BlockTQ1_0::kElements, BlockTQ1_0::kBytes);
+  ggml_detail::CheckSameSize("DecodeTQ1_0 scales", d.size(), nb);
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* x = &src[b * BlockTQ1_0::kBytes];
     int8_t* y = &t[b * BlockTQ1_0::kElements];
     for (size_t n = 0; n < 5; ++n) {
-      for (size_t m = 0; m < 32; ++m) y[m + 32 * n] = detail::Tq1Trit(x[m], kPow3[n]) - 1;
+      for (size_t m = 0; m < 32; ++m)
+        y[m + 32 * n] = ggml_detail::Tq1Trit(x[m], kPow3[n]) - 1;
       for (size_t m = 0; m < 16; ++m) {
-        y[160 + m + 16 * n] = detail::Tq1Trit(x[32 + m], kPow3[n]) - 1;
+        y[160 + m + 16 * n] = ggml_detail::Tq1Trit(x[32 + m], kPow3[n]) - 1;
       }
     }
     for (size_t n = 0; n < 4; ++n) {
-      for (size_t j = 0; j < 4; ++j) y[240 + j + 4 * n] = detail::Tq1Trit(x[48 + j], kPow3[n]) - 1;
+      for (size_t j = 0; j < 4; ++j)
+        y[240 + j + 4 * n] = ggml_detail::Tq1Trit(x[48 + j], kPow3[n]) - 1;
     }
-    d[b] = detail::LoadF16(x + 52);
+    d[b] = ggml_detail::LoadF16(x + 52);
   }
 }
 
@@ -356,58 +391,63 @@ inline void DecodeTQ1_0(std::span<const uint8_t> src, std::span<int8_t> t,
 // inverse of DecodeTQ2_0 / DecodeTQ1_0.
 inline void EncodeTQ2_0(std::span<const int8_t> t, std::span<const float> d,
                         std::span<uint8_t> dst) {
-  const size_t nb = detail::CheckBlocks("EncodeTQ2_0", t.size(), dst.size(),
-                                        BlockTQ2_0::kElements, BlockTQ2_0::kBytes);
-  detail::CheckSameSize("EncodeTQ2_0 scales", d.size(), nb);
-  detail::CheckTernary("EncodeTQ2_0", t);
+  const size_t nb =
+      ggml_detail::CheckBlocks("EncodeTQ2_0", t.size(), dst.size(),
+                               BlockTQ2_0::kElements, BlockTQ2_0::kBytes);
+  ggml_detail::CheckSameSize("EncodeTQ2_0 scales", d.size(), nb);
+  ggml_detail::CheckTernary("EncodeTQ2_0", t);
   for (size_t b = 0; b < nb; ++b) {
     const int8_t* w = &t[b * BlockTQ2_0::kElements];
     uint8_t* y = &dst[b * BlockTQ2_0::kBytes];
     for (size_t j = 0; j < 64; j += 32) {
       for (size_t m = 0; m < 32; ++m) {
         uint8_t q = 0;
-        for (size_t l = 0; l < 4; ++l) q |= static_cast<uint8_t>((w[4 * j + 32 * l + m] + 1) << (2 * l));
+        for (size_t l = 0; l < 4; ++l)
+          q |= static_cast<uint8_t>((w[4 * j + 32 * l + m] + 1) << (2 * l));
         y[j + m] = q;
       }
     }
-    detail::StoreU16(FloatToF16(d[b]), y + 64);
+    ggml_detail::StoreU16(FloatToF16(d[b]), y + 64);
   }
 }
 
 inline void EncodeTQ1_0(std::span<const int8_t> t, std::span<const float> d,
                         std::span<uint8_t> dst) {
-  const size_t nb = detail::CheckBlocks("EncodeTQ1_0", t.size(), dst.size(),
-                                        BlockTQ1_0::kElements, BlockTQ1_0::kBytes);
-  detail::CheckSameSize("EncodeTQ1_0 scales", d.size(), nb);
-  detail::CheckTernary("EncodeTQ1_0", t);
+  const size_t nb =
+      ggml_detail::CheckBlocks("EncodeTQ1_0", t.size(), dst.size(),
+                               BlockTQ1_0::kElements, BlockTQ1_0::kBytes);
+  ggml_detail::CheckSameSize("EncodeTQ1_0 scales", d.size(), nb);
+  ggml_detail::CheckTernary("EncodeTQ1_0", t);
   for (size_t b = 0; b < nb; ++b) {
     const int8_t* w = &t[b * BlockTQ1_0::kElements];
     uint8_t* y = &dst[b * BlockTQ1_0::kBytes];
     for (size_t m = 0; m < 32; ++m) {
       int i = 0;
       for (size_t n = 0; n < 5; ++n) i = 3 * i + w[m + 32 * n] + 1;
-      y[m] = detail::PackTrits(i);
+      y[m] = ggml_detail::PackTrits(i);
     }
     for (size_t m = 0; m < 16; ++m) {
       int i = 0;
       for (size_t n = 0; n < 5; ++n) i = 3 * i + w[160 + m + 16 * n] + 1;
-      y[32 + m] = detail::PackTrits(i);
+      y[32 + m] = ggml_detail::PackTrits(i);
     }
     for (size_t j = 0; j < 4; ++j) {
       int i = 0;
       for (size_t n = 0; n < 4; ++n) i = 3 * i + w[240 + j + 4 * n] + 1;
-      y[48 + j] = detail::PackTrits(3 * i);  // fifth trit 0: first trit on top
+      y[48 + j] =
+          ggml_detail::PackTrits(3 * i);  // fifth trit 0: first trit on top
     }
-    detail::StoreU16(FloatToF16(d[b]), y + 52);
+    ggml_detail::StoreU16(FloatToF16(d[b]), y + 52);
   }
 }
 
-namespace detail {
+namespace ggml_detail {
 // llama.cpp quantize_row_tq{1,2}_0_ref, block by block: d = max|x| of the
 // block in float32, codes lroundf(x · (1/d)) + 1, only the stored d is fp16.
 template <class EncodeBlock>
-void QuantizeTQ(std::string_view fn, std::span<const float> x, std::span<uint8_t> dst,
-                size_t block_bytes, EncodeBlock encode) {
+void QuantizeTQ(std::string_view fn, std::span<const float> x,
+                std::span<uint8_t> dst, size_t block_bytes,
+                EncodeBlock encode) {
   const size_t nb = CheckBlocks(fn, x.size(), dst.size(), 256, block_bytes);
   CheckFinite(fn, x);
   int8_t t[256];
@@ -416,7 +456,8 @@ void QuantizeTQ(std::string_view fn, std::span<const float> x, std::span<uint8_t
     float amax = 0.0f;
     for (size_t j = 0; j < 256; ++j) amax = std::fmax(amax, std::fabs(xb[j]));
     const float id = amax != 0.0f ? 1.0f / amax : 0.0f;
-    for (size_t j = 0; j < 256; ++j) t[j] = static_cast<int8_t>(RoundHalfAway(xb[j] * id));
+    for (size_t j = 0; j < 256; ++j)
+      t[j] = static_cast<int8_t>(RoundTernary(xb[j] * id));
     const float d = amax;
     encode(std::span<const int8_t>(t, 256), std::span<const float>(&d, 1),
            dst.subspan(b * block_bytes, block_bytes));
@@ -426,36 +467,45 @@ void QuantizeTQ(std::string_view fn, std::span<const float> x, std::span<uint8_t
 // sees for fake-ternarised weights.
 template <class Quantize>
 void EncodeScaledTQ(std::string_view fn, std::span<const int8_t> t, float scale,
-                    std::span<uint8_t> dst, size_t block_bytes, Quantize quantize) {
+                    std::span<uint8_t> dst, size_t block_bytes,
+                    Quantize quantize) {
   CheckBlocks(fn, t.size(), dst.size(), 256, block_bytes);
   CheckTernary(fn, t);
   float x[256];
   for (size_t b = 0; b < t.size() / 256; ++b) {
-    for (size_t j = 0; j < 256; ++j) x[j] = static_cast<float>(t[b * 256 + j]) * scale;
-    quantize(std::span<const float>(x, 256), dst.subspan(b * block_bytes, block_bytes));
+    for (size_t j = 0; j < 256; ++j)
+      x[j] = static_cast<float>(t[b * 256 + j]) * scale;
+    quantize(std::span<const float>(x, 256),
+             dst.subspan(b * block_bytes, block_bytes));
   }
 }
-}  // namespace detail
+}  // namespace ggml_detail
 
 // Bit-identical to llama.cpp's quantize_row_tq2_0_ref / tq1_0_ref.
 inline void QuantizeRowTQ2_0(std::span<const float> x, std::span<uint8_t> dst) {
-  detail::QuantizeTQ("QuantizeRowTQ2_0", x, dst, BlockTQ2_0::kBytes,
-                     [](auto t, auto d, auto out) { EncodeTQ2_0(t, d, out); });
+  ggml_detail::QuantizeTQ(
+      "QuantizeRowTQ2_0", x, dst, BlockTQ2_0::kBytes,
+      [](auto t, auto d, auto out) { EncodeTQ2_0(t, d, out); });
 }
 inline void QuantizeRowTQ1_0(std::span<const float> x, std::span<uint8_t> dst) {
-  detail::QuantizeTQ("QuantizeRowTQ1_0", x, dst, BlockTQ1_0::kBytes,
-                     [](auto t, auto d, auto out) { EncodeTQ1_0(t, d, out); });
+  ggml_detail::QuantizeTQ(
+      "QuantizeRowTQ1_0", x, dst, BlockTQ1_0::kBytes,
+      [](auto t, auto d, auto out) { EncodeTQ1_0(t, d, out); });
 }
 
 // What llama.cpp writes for the fake-ternarised weights t · scale (scale ≥ 0):
 // d = fp16(scale) in every block with a non-zero value, 0 in all-zero blocks.
-inline void EncodeTQ2_0(std::span<const int8_t> t, float scale, std::span<uint8_t> dst) {
-  detail::EncodeScaledTQ("EncodeTQ2_0", t, scale, dst, BlockTQ2_0::kBytes,
-                         [](auto x, auto out) { QuantizeRowTQ2_0(x, out); });
+inline void EncodeTQ2_0(std::span<const int8_t> t, float scale,
+                        std::span<uint8_t> dst) {
+  ggml_detail::EncodeScaledTQ(
+      "EncodeTQ2_0", t, scale, dst, BlockTQ2_0::kBytes,
+      [](auto x, auto out) { QuantizeRowTQ2_0(x, out); });
 }
-inline void EncodeTQ1_0(std::span<const int8_t> t, float scale, std::span<uint8_t> dst) {
-  detail::EncodeScaledTQ("EncodeTQ1_0", t, scale, dst, BlockTQ1_0::kBytes,
-                         [](auto x, auto out) { QuantizeRowTQ1_0(x, out); });
+inline void EncodeTQ1_0(std::span<const int8_t> t, float scale,
+                        std::span<uint8_t> dst) {
+  ggml_detail::EncodeScaledTQ(
+      "EncodeTQ1_0", t, scale, dst, BlockTQ1_0::kBytes,
+      [](auto x, auto out) { QuantizeRowTQ1_0(x, out); });
 }
 
 // ---------------------------------------------------------------------------
@@ -465,65 +515,77 @@ inline void EncodeTQ1_0(std::span<const int8_t> t, float scale, std::span<uint8_
 inline float DecodeIQ2_BNRow(std::span<const uint8_t> row, std::span<int8_t> t,
                              std::string_view tensor) {
   constexpr size_t kH = BlockIQ2_BN::kRowHeaderBytes;
-  if (row.size() < kH) detail::CheckSameSize("DecodeIQ2_BNRow", row.size(), kH);
-  const size_t nb = detail::CheckBlocks("DecodeIQ2_BNRow", t.size(), row.size() - kH,
-                                        BlockIQ2_BN::kElements, BlockIQ2_BN::kBytes);
+  if (row.size() < kH)
+    ggml_detail::CheckSameSize("DecodeIQ2_BNRow", row.size(), kH);
+  const size_t nb =
+      ggml_detail::CheckBlocks("DecodeIQ2_BNRow", t.size(), row.size() - kH,
+                               BlockIQ2_BN::kElements, BlockIQ2_BN::kBytes);
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* x = &row[kH + b * BlockIQ2_BN::kBytes];
     int8_t* y = &t[b * 64];
     for (size_t j = 0; j < 16; ++j) {
       for (size_t l = 0; l < 4; ++l) {
         const int c = (x[j] >> (2 * l)) & 3;
-        if (c == 3) detail::ThrowBadCode(tensor, "IQ2_BN", b * 64 + j + 16 * l);
+        if (c == 3)
+          ggml_detail::ThrowBadCode(tensor, "IQ2_BN", b * 64 + j + 16 * l);
         y[j + 16 * l] = static_cast<int8_t>(c - 1);
       }
     }
   }
-  return detail::LoadF32(row.data());
+  return ggml_detail::LoadF32(row.data());
 }
 
-inline float DecodeIQ1_BNRow(std::span<const uint8_t> row, std::span<int8_t> t) {
+inline float DecodeIQ1_BNRow(std::span<const uint8_t> row,
+                             std::span<int8_t> t) {
   static constexpr uint8_t kMult[5] = {81, 27, 9, 3, 1};
   constexpr size_t kH = BlockIQ1_BN::kRowHeaderBytes;
-  if (row.size() < kH) detail::CheckSameSize("DecodeIQ1_BNRow", row.size(), kH);
-  const size_t nb = detail::CheckBlocks("DecodeIQ1_BNRow", t.size(), row.size() - kH,
-                                        BlockIQ1_BN::kElements, BlockIQ1_BN::kBytes);
+  if (row.size() < kH)
+    ggml_detail::CheckSameSize("DecodeIQ1_BNRow", row.size(), kH);
+  const size_t nb =
+      ggml_detail::CheckBlocks("DecodeIQ1_BNRow", t.size(), row.size() - kH,
+                               BlockIQ1_BN::kElements, BlockIQ1_BN::kBytes);
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* x = &row[kH + b * BlockIQ1_BN::kBytes];
     int8_t* y = &t[b * 64];
     for (size_t g = 0; g < 4; ++g) {
       for (size_t k = 0; k < 3; ++k) {
         for (size_t j = 0; j < 5; ++j) {
-          y[16 * g + 5 * k + j] = detail::Iq1Trit(x[3 * g + k], kMult[j]) - 1;
+          y[16 * g + 5 * k + j] =
+              ggml_detail::Iq1Trit(x[3 * g + k], kMult[j]) - 1;
         }
       }
-      y[16 * g + 15] = detail::Iq1Trit(x[12], kMult[g]) - 1;
+      y[16 * g + 15] = ggml_detail::Iq1Trit(x[12], kMult[g]) - 1;
     }
   }
-  return detail::LoadF16(row.data());
+  return ggml_detail::LoadF16(row.data());
 }
 
 // Whole tensors of `rows` rows: t gets rows·K values, d one scale per row.
-inline void DecodeIQ2_BN(std::span<const uint8_t> src, size_t rows, std::span<int8_t> t,
-                         std::span<float> d, std::string_view tensor) {
-  detail::CheckSameSize("DecodeIQ2_BN scales", d.size(), rows);
+inline void DecodeIQ2_BN(std::span<const uint8_t> src, size_t rows,
+                         std::span<int8_t> t, std::span<float> d,
+                         std::string_view tensor) {
+  ggml_detail::CheckSameSize("DecodeIQ2_BN scales", d.size(), rows);
   if (rows == 0) return;
   const size_t k = t.size() / rows, row_bytes = src.size() / rows;
-  detail::CheckSameSize("DecodeIQ2_BN values", t.size(), k * rows);
-  detail::CheckSameSize("DecodeIQ2_BN bytes", src.size(), row_bytes * rows);
+  ggml_detail::CheckSameSize("DecodeIQ2_BN values", t.size(), k * rows);
+  ggml_detail::CheckSameSize("DecodeIQ2_BN bytes", src.size(),
+                             row_bytes * rows);
   for (size_t r = 0; r < rows; ++r) {
-    d[r] = DecodeIQ2_BNRow(src.subspan(r * row_bytes, row_bytes), t.subspan(r * k, k), tensor);
+    d[r] = DecodeIQ2_BNRow(src.subspan(r * row_bytes, row_bytes),
+                           t.subspan(r * k, k), tensor);
   }
 }
-inline void DecodeIQ1_BN(std::span<const uint8_t> src, size_t rows, std::span<int8_t> t,
-                         std::span<float> d) {
-  detail::CheckSameSize("DecodeIQ1_BN scales", d.size(), rows);
+inline void DecodeIQ1_BN(std::span<const uint8_t> src, size_t rows,
+                         std::span<int8_t> t, std::span<float> d) {
+  ggml_detail::CheckSameSize("DecodeIQ1_BN scales", d.size(), rows);
   if (rows == 0) return;
   const size_t k = t.size() / rows, row_bytes = src.size() / rows;
-  detail::CheckSameSize("DecodeIQ1_BN values", t.size(), k * rows);
-  detail::CheckSameSize("DecodeIQ1_BN bytes", src.size(), row_bytes * rows);
+  ggml_detail::CheckSameSize("DecodeIQ1_BN values", t.size(), k * rows);
+  ggml_detail::CheckSameSize("DecodeIQ1_BN bytes", src.size(),
+                             row_bytes * rows);
   for (size_t r = 0; r < rows; ++r) {
-    d[r] = DecodeIQ1_BNRow(src.subspan(r * row_bytes, row_bytes), t.subspan(r * k, k));
+    d[r] = DecodeIQ1_BNRow(src.subspan(r * row_bytes, row_bytes),
+                           t.subspan(r * k, k));
   }
 }
 
@@ -536,32 +598,38 @@ inline float DecodeI2S(std::span<const uint8_t> payload, std::span<int8_t> t,
                        std::string_view tensor) {
   const size_t n = t.size();
   if (n % I2SPayload::kBlockElements != 0) {
-    throw ShapeError(std::string(tensor) + ": I2_S needs a multiple of 128 values, got " +
+    throw ShapeError(std::string(tensor) +
+                     ": I2_S needs a multiple of 128 values, got " +
                      std::to_string(n));
   }
-  detail::CheckSameSize("DecodeI2S payload", payload.size(), I2SPayload::Bytes(n));
+  ggml_detail::CheckSameSize("DecodeI2S payload", payload.size(),
+                             I2SPayload::Bytes(n));
   for (size_t b = 0; b < n / 128; ++b) {
     const uint8_t* x = &payload[b * 32];
     int8_t* y = &t[b * 128];
     for (size_t p = 0; p < 32; ++p) {
       for (size_t j = 0; j < 4; ++j) {
         const int c = (x[p] >> (6 - 2 * j)) & 3;
-        if (c == 3) detail::ThrowBadCode(tensor, "I2_S", b * 128 + 32 * j + p);
+        if (c == 3)
+          ggml_detail::ThrowBadCode(tensor, "I2_S", b * 128 + 32 * j + p);
         y[32 * j + p] = static_cast<int8_t>(c - 1);
       }
     }
   }
-  return detail::LoadF32(&payload[n / 4]);
+  return ggml_detail::LoadF32(&payload[n / 4]);
 }
 
 // bitnet.cpp's canonical 128-block layout; the 28 filler bytes are zero.
-inline void EncodeI2S(std::span<const int8_t> t, float alpha, std::span<uint8_t> payload) {
+inline void EncodeI2S(std::span<const int8_t> t, float alpha,
+                      std::span<uint8_t> payload) {
   const size_t n = t.size();
   if (n % I2SPayload::kBlockElements != 0) {
-    throw ShapeError("EncodeI2S: needs a multiple of 128 values, got " + std::to_string(n));
+    throw ShapeError("EncodeI2S: needs a multiple of 128 values, got " +
+                     std::to_string(n));
   }
-  detail::CheckSameSize("EncodeI2S payload", payload.size(), I2SPayload::Bytes(n));
-  detail::CheckTernary("EncodeI2S", t);
+  ggml_detail::CheckSameSize("EncodeI2S payload", payload.size(),
+                             I2SPayload::Bytes(n));
+  ggml_detail::CheckTernary("EncodeI2S", t);
   for (size_t b = 0; b < n / 128; ++b) {
     const int8_t* w = &t[b * 128];
     for (size_t p = 0; p < 32; ++p) {
@@ -570,7 +638,7 @@ inline void EncodeI2S(std::span<const int8_t> t, float alpha, std::span<uint8_t>
                                (w[64 + p] + 1) << 2 | (w[96 + p] + 1));
     }
   }
-  detail::StoreF32(alpha, &payload[n / 4]);
+  ggml_detail::StoreF32(alpha, &payload[n / 4]);
   for (size_t i = n / 4 + 4; i < payload.size(); ++i) payload[i] = 0;
 }
 
