@@ -29,12 +29,14 @@ class MergeTable {
   size_t size() const noexcept { return size_; }
 
   void Reserve(size_t n) {
-    while (n * 2 > keys_.size()) Grow();
+    if (n * 2 > keys_.size()) Rehash(std::bit_ceil(n * 2));
   }
 
   // Returns false, keeping the existing merge, if the pair already has one.
   bool Insert(int32_t left, int32_t right, Merge merge) {
-    if ((size_ + 1) * 2 > keys_.size()) Grow();
+    if ((size_ + 1) * 2 > keys_.size()) {
+      Rehash(keys_.empty() ? 1024 : keys_.size() * 2);
+    }
     const uint64_t key = Key(left, right);
     size_t i = Slot(key);
     while (keys_[i] != kEmpty) {
@@ -67,10 +69,9 @@ class MergeTable {
     return size_t((key * 0x9E3779B97F4A7C15ull) >> shift_) & mask_;
   }
 
-  void Grow() {
+  void Rehash(size_t capacity) {  // a power of two
     std::vector<uint64_t> old_keys = std::move(keys_);
     std::vector<Merge> old_values = std::move(values_);
-    const size_t capacity = old_keys.empty() ? 1024 : old_keys.size() * 2;
     keys_.assign(capacity, kEmpty);
     values_.assign(capacity, Merge{0, 0});
     mask_ = capacity - 1;
@@ -93,7 +94,6 @@ class MergeTable {
   size_t size_ = 0;
 };
 
-
 // Token bytes → id, open addressing over one arena of bytes: Encode looks up
 // every piece here (ignore_merges) and loading does ~1.4M lookups, where a
 // node-based map of 128k std::strings spends its time in cache misses.
@@ -102,12 +102,14 @@ class TokenTable {
   size_t size() const noexcept { return size_; }
 
   void Reserve(size_t n) {
-    while (n * 2 > slots_.size()) Grow();
+    if (n * 2 > slots_.size()) Rehash(std::bit_ceil(n * 2));
   }
 
   // Returns false, keeping the existing id, if bytes are already present.
   bool Insert(std::string_view bytes, int32_t id) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    if ((size_ + 1) * 2 > slots_.size()) {
+      Rehash(slots_.empty() ? 1024 : slots_.size() * 2);
+    }
     const uint64_t hash = Hash(bytes);
     size_t i = hash & mask_;
     for (; slots_[i].id >= 0; i = (i + 1) & mask_) {
@@ -146,9 +148,8 @@ class TokenTable {
            std::string_view(arena_).substr(slot.offset, slot.length) == s;
   }
 
-  void Grow() {
+  void Rehash(size_t capacity) {  // a power of two
     std::vector<Slot> old = std::move(slots_);
-    const size_t capacity = old.empty() ? 1024 : old.size() * 2;
     slots_.assign(capacity, Slot{0, 0, 0, -1});
     mask_ = capacity - 1;
     for (const Slot& slot : old) {

@@ -24,8 +24,8 @@ inline constexpr char32_t ByteLevelChar(uint8_t b) noexcept {
 // Inverse of ByteLevelChar; -1 for code points outside the alphabet.
 inline constexpr int ByteLevelByte(char32_t c) noexcept {
   if (c < 0x100) {
-    const bool printable = (c >= 0x21 && c <= 0x7E) ||
-                           (c >= 0xA1 && c <= 0xAC) || c >= 0xAE;
+    const bool printable =
+        (c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE;
     return printable ? static_cast<int>(c) : -1;
   }
   if (c > 0x143) return -1;

@@ -38,27 +38,13 @@ inline bool IsPythonSpace(char32_t c) noexcept {
          c == 0x3000;
 }
 
-// Code point of the valid sequence at s[i] of length len.
-inline char32_t CodePointAt(std::string_view s, size_t i, int len) noexcept {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data()) + i;
-  switch (len) {
-    case 1: return p[0];
-    case 2: return (char32_t(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-    case 3:
-      return (char32_t(p[0] & 0x0F) << 12) | (char32_t(p[1] & 0x3F) << 6) |
-             (p[2] & 0x3F);
-    default:
-      return (char32_t(p[0] & 0x07) << 18) | (char32_t(p[1] & 0x3F) << 12) |
-             (char32_t(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-  }
-}
-
 // Jinja's `trim`: strips Unicode whitespace at both ends (invalid UTF-8 is
 // never whitespace).
 inline std::string_view TrimPython(std::string_view s) noexcept {
   while (!s.empty()) {
     const Utf8Scan scan = ScanUtf8(s, 0);
-    if (!scan.valid || !IsPythonSpace(CodePointAt(s, 0, scan.length))) break;
+    if (!scan.valid || !IsPythonSpace(Utf8CodePointAt(s, 0, scan.length)))
+      break;
     s.remove_prefix(scan.length);
   }
   while (!s.empty()) {
@@ -69,7 +55,7 @@ inline std::string_view TrimPython(std::string_view s) noexcept {
     }
     const Utf8Scan scan = ScanUtf8(s, start);
     if (!scan.valid || start + scan.length != s.size() ||
-        !IsPythonSpace(CodePointAt(s, start, scan.length))) {
+        !IsPythonSpace(Utf8CodePointAt(s, start, scan.length))) {
       break;
     }
     s.remove_suffix(scan.length);

@@ -142,7 +142,9 @@ void SplitIsolated(const Regex& regex, std::string_view s, MatchData& md,
       offset = begin + ScanUtf8(s, begin).length;
       continue;
     }
-    if (begin > piece_start) on_piece(s.substr(piece_start, begin - piece_start));
+    if (begin > piece_start) {
+      on_piece(s.substr(piece_start, begin - piece_start));
+    }
     on_piece(s.substr(begin, end - begin));
     piece_start = offset = end;
   }

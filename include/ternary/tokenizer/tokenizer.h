@@ -2,6 +2,7 @@
 #ifndef TERNARY_TOKENIZER_TOKENIZER_H_
 #define TERNARY_TOKENIZER_TOKENIZER_H_
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -10,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,6 +22,7 @@
 
 #include "ternary/tokenizer/bpe.h"
 #include "ternary/tokenizer/byte_level.h"
+#include "ternary/tokenizer/hf_json.h"
 #include "ternary/tokenizer/pretokenizer.h"
 #include "ternary/util/error.h"
 
@@ -74,20 +75,24 @@ struct DecodeOptions {
 // The 256 Llama 3 special tokens, ids 128000..128255, with Llama 3.0 names
 // (tiktoken files do not list them; SPEC §6.1).
 inline std::vector<AddedToken> Llama3SpecialTokens() {
+  static constexpr std::string_view kFirstTen[10] = {
+      "<|begin_of_text|>",
+      "<|end_of_text|>",
+      "<|reserved_special_token_0|>",
+      "<|reserved_special_token_1|>",
+      "<|reserved_special_token_2|>",
+      "<|reserved_special_token_3|>",
+      "<|start_header_id|>",
+      "<|end_header_id|>",
+      "<|reserved_special_token_4|>",  // Llama 3.1: <|eom_id|>
+      "<|eot_id|>",
+  };
   std::vector<AddedToken> tokens;
   tokens.reserve(256);
-  int reserved = 0;
   for (int32_t i = 0; i < 256; ++i) {
-    std::string name;
-    switch (i) {
-      case 0: name = "<|begin_of_text|>"; break;
-      case 1: name = "<|end_of_text|>"; break;
-      case 6: name = "<|start_header_id|>"; break;
-      case 7: name = "<|end_header_id|>"; break;
-      case 9: name = "<|eot_id|>"; break;
-      default:
-        name = "<|reserved_special_token_" + std::to_string(reserved++) + "|>";
-    }
+    std::string name =
+        i < 10 ? std::string(kFirstTen[i])
+               : "<|reserved_special_token_" + std::to_string(i - 5) + "|>";
     tokens.push_back({std::move(name), 128000 + i, true});
   }
   return tokens;
@@ -127,22 +132,31 @@ inline std::string ReadTokenizerFile(const std::filesystem::path& path) {
   return text;
 }
 
-// Standard base64 with optional '=' padding; nullopt on anything else.
+inline int Base64Value(char c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// Standard base64, padded to a multiple of 4 or unpadded; nullopt otherwise.
 inline std::optional<std::string> Base64Decode(std::string_view s) {
-  while (!s.empty() && s.back() == '=') s.remove_suffix(1);
-  if (s.size() % 4 == 1) return std::nullopt;
+  const size_t padded_size = s.size();
+  for (int pad = 0; pad < 2 && !s.empty() && s.back() == '='; ++pad) {
+    s.remove_suffix(1);
+  }
+  if (s.size() % 4 == 1 || (padded_size != s.size() && padded_size % 4 != 0)) {
+    return std::nullopt;
+  }
   std::string out;
   out.reserve(s.size() * 3 / 4);
   uint32_t acc = 0;
   int bits = 0;
   for (const char c : s) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return std::nullopt;
+    const int v = Base64Value(c);
+    if (v < 0) return std::nullopt;
     acc = (acc << 6) | uint32_t(v);
     bits += 6;
     if (bits >= 8) {
@@ -292,8 +306,10 @@ class Tokenizer {
 
   // Registers a regular token; false when its bytes already have an id.
   // Throws when the id is taken or out of range.
+  // where() names the entry for messages (built only on error).
+  template <class Where>
   bool SetNormal(int64_t id, std::string bytes, std::string_view source,
-                 std::string_view where) {
+                 const Where& where) {
     CheckNewId(id, source, where);
     Resize(size_t(id) + 1);
     types_[id] = TokenType::kNormal;
@@ -301,31 +317,33 @@ class Tokenizer {
     return bpe_.AddToken(token_bytes_[id], int32_t(id));
   }
 
+  template <class Where>
   void CheckNewId(int64_t id, std::string_view source,
-                  std::string_view where) const {
+                  const Where& where) const {
     if (id < 0 || id >= detail::kMaxTokenId) {
-      throw FormatError(std::string(source) + ": " + std::string(where) +
-                        ": id " + std::to_string(id) + " out of range [0, " +
+      throw FormatError(std::string(source) + ": " + where() + ": id " +
+                        std::to_string(id) + " out of range [0, " +
                         std::to_string(detail::kMaxTokenId) + ")");
     }
     if (id < vocab_size() && types_[id] != TokenType::kUnused) {
-      throw FormatError(std::string(source) + ": " + std::string(where) +
-                        ": id " + std::to_string(id) + " is already " +
+      throw FormatError(std::string(source) + ": " + where() + ": id " +
+                        std::to_string(id) + " is already " +
                         detail::Quote(token_bytes_[id]));
     }
   }
 
   // An added token; replaces a regular token of the same id (HF files list
   // some specials in both model.vocab and added_tokens).
+  template <class Where>
   void SetAdded(const AddedToken& token, std::string_view source,
-                std::string_view where) {
+                const Where& where) {
     if (token.id >= 0 && token.id < vocab_size() &&
         types_[token.id] == TokenType::kNormal) {
       types_[token.id] = TokenType::kUnused;
     }
     CheckNewId(token.id, source, where);
     if (token.text.empty()) {
-      throw FormatError(std::string(source) + ": " + std::string(where) +
+      throw FormatError(std::string(source) + ": " + where() +
                         ": empty token text");
     }
     Resize(size_t(token.id) + 1);
@@ -336,9 +354,8 @@ class Tokenizer {
 
   // Merge "left right" of the vocabulary's spelling → bpe_ (rank = index).
   // buffer is scratch, reused across calls: 280k merges, no allocations.
-  void AddMergeText(std::string_view left, std::string_view right,
-                    int32_t rank, std::string_view source,
-                    std::string (&buffer)[2]) {
+  void AddMergeText(std::string_view left, std::string_view right, int32_t rank,
+                    std::string_view source, std::string (&buffer)[2]) {
     const auto where = [&] {
       return std::string(source) + ": merge " + std::to_string(rank) + " (" +
              detail::Quote(std::string(left) + " " + std::string(right)) +
@@ -346,7 +363,9 @@ class Tokenizer {
     };
     detail::VocabBytesInto(left, buffer[0]);
     const std::optional<int32_t> l = bpe_.Find(buffer[0]);
-    if (!l) throw FormatError(where() + detail::Quote(left) + " is not a token");
+    if (!l) {
+      throw FormatError(where() + detail::Quote(left) + " is not a token");
+    }
     detail::VocabBytesInto(right, buffer[1]);
     const std::optional<int32_t> r = bpe_.Find(buffer[1]);
     if (!r) {
@@ -389,8 +408,8 @@ class Tokenizer {
         return it == added_by_text_.end() ? -1 : it->second;
       }
       if (id >= vocab_size()) {
-        const std::string message = std::string(source) + ": " + what +
-                                    " id " + std::to_string(id) +
+        const std::string message = std::string(source) + ": " + what + " id " +
+                                    std::to_string(id) +
                                     " is outside the vocabulary [0, " +
                                     std::to_string(vocab_size()) + ")";
         if (ids_from_file) throw FormatError(message);
@@ -413,7 +432,7 @@ class Tokenizer {
   void AddLlama3SpecialsIfBare(std::string_view source) {
     if (vocab_size() != 128000 || HasAddedTokens()) return;
     for (const AddedToken& t : Llama3SpecialTokens()) {
-      SetAdded(t, source, "Llama 3 specials");
+      SetAdded(t, source, [] { return std::string("Llama 3 specials"); });
     }
   }
 
@@ -438,119 +457,51 @@ class Tokenizer {
 inline Tokenizer Tokenizer::FromHfJsonText(std::string_view json_text,
                                            std::string_view source,
                                            const TokenizerOptions& options) {
-  using nlohmann::json;
   const std::string src(source);
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw FormatError(src + ": invalid JSON: " + e.what());
-  }
+  const detail::HfTokenizerJson file =
+      detail::ParseHfTokenizerJson(json_text, src);
   Tokenizer tok;
   tok.pre_tokenizer_ = options.pre_tokenizer;
-  bool ignore_merges = false;
-  try {
-    if (!j.is_object()) throw FormatError(src + ": not a JSON object");
-    const auto model = j.find("model");
-    if (model == j.end() || !model->is_object()) {
-      throw FormatError(src + ": missing object 'model'");
+  tok.Resize(file.vocab.size());
+  tok.bpe_.Reserve(file.vocab.size(), file.merges.size());
+  for (const auto& entry : file.vocab) {
+    // A byte string spelled twice (possible only outside the alphabet) keeps
+    // its first id for encoding; both ids decode.
+    tok.SetNormal(entry.id, detail::VocabBytes(entry.text), src, [&] {
+      return "model.vocab[" + detail::Quote(entry.text) + "]";
+    });
+  }
+  std::string buffer[2];
+  for (size_t i = 0; i < file.merges.size(); ++i) {
+    tok.AddMergeText(file.MergeLeft(file.merges[i]),
+                     file.MergeRight(file.merges[i]), int32_t(i), src, buffer);
+  }
+  for (size_t i = 0; i < file.added_tokens.size(); ++i) {
+    const auto& a = file.added_tokens[i];
+    const auto where = [&] {
+      return "added_tokens[" + std::to_string(i) + "]";
+    };
+    if (a.id < 0 || a.id >= detail::kMaxTokenId) {
+      tok.CheckNewId(a.id, src, where);  // throws: out of range
     }
-    const auto type = model->find("type");
-    if (type != model->end() && *type != "BPE") {
-      throw FormatError(src + ": model.type is " + type->dump() +
-                        ", only \"BPE\" is supported");
-    }
-    const auto vocab = model->find("vocab");
-    if (vocab == model->end() || !vocab->is_object()) {
-      throw FormatError(src + ": missing object 'model.vocab'");
-    }
-    const auto merges = model->find("merges");
-    if (merges == model->end() || !merges->is_array()) {
-      throw FormatError(src + ": missing array 'model.merges'");
-    }
-    if (const auto it = model->find("ignore_merges"); it != model->end()) {
-      if (!it->is_boolean()) {
-        throw FormatError(src + ": model.ignore_merges is not a boolean");
-      }
-      ignore_merges = it->get<bool>();
-    }
-
-    tok.Resize(vocab->size());
-    tok.bpe_.Reserve(vocab->size(), merges->size());
-    for (const auto& [text, id] : vocab->items()) {
-      const std::string where = "model.vocab[" + detail::Quote(text) + "]";
-      if (!id.is_number_integer()) {
-        throw FormatError(src + ": " + where + " is not an integer id");
-      }
-      // A byte string spelled twice (possible only outside the alphabet)
-      // keeps its first id for encoding; both ids decode.
-      tok.SetNormal(id.get<int64_t>(), detail::VocabBytes(text), src, where);
-    }
-
-    int32_t rank = 0;
-    std::string buffer[2];
-    for (const json& m : *merges) {
-      std::string_view left, right;
-      if (m.is_string()) {
-        const std::string& s = m.get_ref<const std::string&>();
-        const size_t space = s.find(' ');
-        if (space == std::string::npos ||
-            s.find(' ', space + 1) != std::string::npos) {
-          throw FormatError(src + ": merge " + std::to_string(rank) + " (" +
-                            detail::Quote(s) + ") is not \"left right\"");
-        }
-        left = std::string_view(s).substr(0, space);
-        right = std::string_view(s).substr(space + 1);
-      } else if (m.is_array() && m.size() == 2 && m[0].is_string() &&
-                 m[1].is_string()) {
-        left = m[0].get_ref<const std::string&>();
-        right = m[1].get_ref<const std::string&>();
-      } else {
-        throw FormatError(src + ": merge " + std::to_string(rank) +
-                          " is neither \"left right\" nor [\"left\", \"right\"]");
-      }
-      tok.AddMergeText(left, right, rank++, src, buffer);
-    }
-
-    if (const auto added = j.find("added_tokens"); added != j.end()) {
-      if (!added->is_array()) {
-        throw FormatError(src + ": added_tokens is not an array");
-      }
-      for (size_t i = 0; i < added->size(); ++i) {
-        const json& a = (*added)[i];
-        const std::string where = "added_tokens[" + std::to_string(i) + "]";
-        if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() ||
-            !a.contains("content") || !a["content"].is_string()) {
-          throw FormatError(src + ": " + where +
-                            " needs an integer 'id' and a string 'content'");
-        }
-        const int64_t id = a["id"].get<int64_t>();
-        if (id < 0 || id >= detail::kMaxTokenId) {
-          tok.CheckNewId(id, src, where);  // throws
-        }
-        const auto special = a.find("special");
-        tok.SetAdded({a["content"].get<std::string>(), int32_t(id),
-                      special != a.end() && special->is_boolean() &&
-                          special->get<bool>()},
-                     src, where);
-      }
-    }
-  } catch (const json::exception& e) {
-    throw FormatError(src + ": " + e.what());
+    tok.SetAdded({a.content, int32_t(a.id), a.special}, src, where);
   }
   tok.AddLlama3SpecialsIfBare(src);
-  tok.bpe_.set_ignore_merges(options.ignore_merges.value_or(ignore_merges));
+  tok.bpe_.set_ignore_merges(
+      options.ignore_merges.value_or(file.ignore_merges.value_or(false)));
   tok.Finish(src, options.special_ids, /*ids_from_file=*/false);
   return tok;
 }
 
-inline Tokenizer Tokenizer::FromTiktoken(const std::filesystem::path& ranks_file,
-                                         const TokenizerOptions& options,
-                                         std::vector<AddedToken> specials) {
+inline Tokenizer Tokenizer::FromTiktoken(
+    const std::filesystem::path& ranks_file, const TokenizerOptions& options,
+    std::vector<AddedToken> specials) {
   const std::string src = ranks_file.string();
   const std::string text = detail::ReadTokenizerFile(ranks_file);
   Tokenizer tok;
   tok.pre_tokenizer_ = options.pre_tokenizer;
+  const size_t lines = size_t(std::count(text.begin(), text.end(), '\n')) + 1;
+  tok.bpe_.Reserve(lines, 2 * lines);  // Llama 3: 2.2 merges per token
   size_t line_no = 0;
   for (size_t pos = 0; pos < text.size();) {
     size_t eol = text.find('\n', pos);
@@ -560,10 +511,10 @@ inline Tokenizer Tokenizer::FromTiktoken(const std::filesystem::path& ranks_file
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
-    const std::string where = "line " + std::to_string(line_no);
+    const auto where = [&] { return "line " + std::to_string(line_no); };
     const size_t space = line.find(' ');
     if (space == std::string_view::npos) {
-      throw FormatError(src + ": " + where + ": expected \"base64 rank\"");
+      throw FormatError(src + ": " + where() + ": expected \"base64 rank\"");
     }
     const std::string_view b64 = line.substr(0, space);
     const std::string_view rank_text = line.substr(space + 1);
@@ -572,18 +523,20 @@ inline Tokenizer Tokenizer::FromTiktoken(const std::filesystem::path& ranks_file
         rank_text.data(), rank_text.data() + rank_text.size(), rank);
     if (ec != std::errc() || end != rank_text.data() + rank_text.size() ||
         rank_text.empty()) {
-      throw FormatError(src + ": " + where + ": rank " +
+      throw FormatError(src + ": " + where() + ": rank " +
                         detail::Quote(rank_text) + " is not an integer");
     }
     std::optional<std::string> bytes = detail::Base64Decode(b64);
     if (!bytes) {
-      throw FormatError(src + ": " + where + ": invalid base64 " +
+      throw FormatError(src + ": " + where() + ": invalid base64 " +
                         detail::Quote(b64));
     }
-    if (bytes->empty()) throw FormatError(src + ": " + where + ": empty token");
+    if (bytes->empty()) {
+      throw FormatError(src + ": " + where() + ": empty token");
+    }
     const std::string kept = *bytes;
     if (!tok.SetNormal(rank, std::move(*bytes), src, where)) {
-      throw FormatError(src + ": " + where + ": token " +
+      throw FormatError(src + ": " + where() + ": token " +
                         detail::Quote(kept) + " already has rank " +
                         std::to_string(*tok.bpe_.Find(kept)));
     }
@@ -610,7 +563,7 @@ inline Tokenizer Tokenizer::FromTiktoken(const std::filesystem::path& ranks_file
                          " has id " + std::to_string(t.id) + ", which " + src +
                          " already uses");
       }
-      tok.SetAdded(t, src, "specials");
+      tok.SetAdded(t, src, [] { return std::string("specials"); });
     }
   }
   tok.bpe_.set_ignore_merges(options.ignore_merges.value_or(true));
@@ -639,7 +592,7 @@ inline Tokenizer Tokenizer::FromVocab(std::vector<std::string> tokens,
   tok.bpe_.Reserve(tokens.size(), merges.size());
   for (size_t i = 0; i < tokens.size(); ++i) {
     const int32_t type = token_types.empty() ? 1 : token_types[i];
-    const std::string where = "token " + std::to_string(i);
+    const auto where = [&] { return "token " + std::to_string(i); };
     switch (type) {
       case 1:  // normal
       case 2:  // unknown
@@ -653,7 +606,7 @@ inline Tokenizer Tokenizer::FromVocab(std::vector<std::string> tokens,
       case 5:  // unused
         break;
       default:
-        throw FormatError(src + ": " + where + " has token type " +
+        throw FormatError(src + ": " + where() + " has token type " +
                           std::to_string(type) + " (expected 1..6)");
     }
   }

@@ -49,6 +49,24 @@ inline Utf8Scan ScanUtf8(std::string_view s, size_t i) noexcept {
   return {need + 1, true, false};
 }
 
+// Code point of the valid sequence of len bytes at s[i] (from ScanUtf8).
+inline char32_t Utf8CodePointAt(std::string_view s, size_t i,
+                                int len) noexcept {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data()) + i;
+  switch (len) {
+    case 1:
+      return p[0];
+    case 2:
+      return (char32_t(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+    case 3:
+      return (char32_t(p[0] & 0x0F) << 12) | (char32_t(p[1] & 0x3F) << 6) |
+             (p[2] & 0x3F);
+    default:
+      return (char32_t(p[0] & 0x07) << 18) | (char32_t(p[1] & 0x3F) << 12) |
+             (char32_t(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+  }
+}
+
 // Length of the longest prefix of s that is valid UTF-8.
 inline size_t ValidUtf8PrefixLength(std::string_view s) noexcept {
   size_t i = 0;
