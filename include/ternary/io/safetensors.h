@@ -273,30 +273,31 @@ class SafetensorsFile {
   std::shared_ptr<const MappedFile> keep_alive_;
 };
 
-// Converts a BF16/F16/F32 tensor to float32 into `out` (numel floats).
-// Throws FormatError naming `file` and the tensor for any other dtype.
+// Converts a BF16/F16/F32 tensor to float32 into `out`. Throws FormatError
+// naming `file` and the tensor for any other dtype, ShapeError when `out`
+// does not hold numel() floats.
 inline void ReadFloats(const SafetensorsTensor& t, const std::string& file,
                        std::span<float> out) {
-  TERNARY_DASSERT(out.size() == t.numel());
+  if (t.dtype != SafetensorsDtype::kF32 && t.dtype != SafetensorsDtype::kBF16 &&
+      t.dtype != SafetensorsDtype::kF16) {
+    throw FormatError(file + ": tensor '" + t.name + "' has dtype " +
+                      t.dtype_name + ", expected BF16, F16 or F32");
+  }
+  if (out.size() != t.numel()) {
+    throw ShapeError(
+        file + ": tensor '" + t.name + "' has " + std::to_string(t.numel()) +
+        " values, the caller expects " + std::to_string(out.size()));
+  }
   const uint8_t* p = t.data.data();
   const size_t n = out.size();
-  switch (t.dtype) {
-    case SafetensorsDtype::kF32:
-      std::memcpy(out.data(), p, n * 4);
-      return;
-    case SafetensorsDtype::kBF16:
-    case SafetensorsDtype::kF16: {
-      const bool bf16 = t.dtype == SafetensorsDtype::kBF16;
-      for (size_t i = 0; i < n; ++i) {
-        const uint16_t h =
-            static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8));
-        out[i] = bf16 ? Bf16ToFloat(h) : F16ToFloat(h);
-      }
-      return;
-    }
-    default:
-      throw FormatError(file + ": tensor '" + t.name + "' has dtype " +
-                        t.dtype_name + ", expected BF16, F16 or F32");
+  if (t.dtype == SafetensorsDtype::kF32) {
+    if (n != 0) std::memcpy(out.data(), p, n * 4);
+    return;
+  }
+  const bool bf16 = t.dtype == SafetensorsDtype::kBF16;
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t h = static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8));
+    out[i] = bf16 ? Bf16ToFloat(h) : F16ToFloat(h);
   }
 }
 

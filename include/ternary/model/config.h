@@ -36,13 +36,21 @@ struct Dims {
 // Every dimension read from the file.
 inline constexpr Dims kDynamicDims{};
 // microsoft/bitnet-b1.58-2B-4T (SPEC §1.1).
-inline constexpr Dims kBitNet2B4T{.hidden = 2560, .ffn = 6912, .heads = 20,
-                                  .kv_heads = 5, .head_dim = 128,
-                                  .layers = 30, .vocab = 128256};
+inline constexpr Dims kBitNet2B4T{.hidden = 2560,
+                                  .ffn = 6912,
+                                  .heads = 20,
+                                  .kv_heads = 5,
+                                  .head_dim = 128,
+                                  .layers = 30,
+                                  .vocab = 128256};
 // models/tiny-shakespeare.
-inline constexpr Dims kTinyShakespeare{.hidden = 384, .ffn = 1024, .heads = 6,
-                                       .kv_heads = 2, .head_dim = 64,
-                                       .layers = 8, .vocab = 4096};
+inline constexpr Dims kTinyShakespeare{.hidden = 384,
+                                       .ffn = 1024,
+                                       .heads = 6,
+                                       .kv_heads = 2,
+                                       .head_dim = 64,
+                                       .layers = 8,
+                                       .vocab = 4096};
 
 namespace detail {
 constexpr bool DimOk(int d) { return d == kDynamic || d > 0; }
@@ -58,9 +66,9 @@ constexpr bool ValidateDims() {
                     detail::DimOk(kD.head_dim) && detail::DimOk(kD.layers) &&
                     detail::DimOk(kD.vocab),
                 "Dims: every field must be positive or kDynamic");
-  static_assert(!detail::BothStatic(kD.heads, kD.kv_heads) ||
-                    kD.heads % kD.kv_heads == 0,
-                "Dims: heads must be a multiple of kv_heads (grouped-query attention)");
+  static_assert(
+      !detail::BothStatic(kD.heads, kD.kv_heads) || kD.heads % kD.kv_heads == 0,
+      "Dims: heads must be a multiple of kv_heads (grouped-query attention)");
   static_assert(kD.head_dim == kDynamic || kD.head_dim % 2 == 0,
                 "Dims: head_dim must be even (RoPE rotates the two halves)");
   static_assert(kD.hidden == kDynamic || kD.heads == kDynamic ||
@@ -138,9 +146,9 @@ void CheckDimsMatch(const Dims& d, const std::string& file) {
   };
   for (const Field& f : fields) {
     if (f.want != kDynamic && f.want != f.got) {
-      throw ShapeError(file + ": " + std::string(f.key) + " is " +
-                       std::to_string(f.got) + ", but the model type was "
-                       "compiled for " + std::to_string(f.want));
+      throw ShapeError(
+          file + ": " + std::string(f.key) + " is " + std::to_string(f.got) +
+          ", but the model type was compiled for " + std::to_string(f.want));
     }
   }
 }

@@ -49,7 +49,8 @@ std::vector<int32_t> GreedyGenerate(const M& model, typename M::State& state,
                                     ThreadPool* pool = nullptr,
                                     int64_t stop = -1) {
   if (prompt.empty() || n == 0) return {};
-  const std::vector<float> last = model.Forward(prompt, state, Logits::kLast, pool);
+  const std::vector<float> last =
+      model.Forward(prompt, state, Logits::kLast, pool);
   return GreedyContinue(model, state, last, n, pool, stop);
 }
 

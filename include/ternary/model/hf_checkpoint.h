@@ -64,7 +64,8 @@ inline void PackHfTernary(const int8_t* t, size_t rows, size_t cols,
   }
 }
 
-// The transformers name of a tensor, e.g. "model.layers.3.mlp.down_proj.weight".
+// The transformers name of a tensor, e.g.
+// "model.layers.3.mlp.down_proj.weight".
 inline std::string HfTensorName(TensorId id) {
   const std::string layer = "model.layers." + std::to_string(id.layer) + ".";
   switch (id.kind) {
@@ -153,8 +154,8 @@ class HfCheckpoint {
       return m;
     }
     if (rows % 4 != 0) {
-      throw FormatError(file + ": tensor '" + name + "': " +
-                        std::to_string(rows) +
+      throw FormatError(file + ": tensor '" + name +
+                        "': " + std::to_string(rows) +
                         " output rows cannot be packed 4 per byte");
     }
     if (t.dtype != io::SafetensorsDtype::kU8) {
@@ -199,8 +200,7 @@ class HfCheckpoint {
   }
 
   static void ExpectShape(const io::SafetensorsTensor& t,
-                          const std::string& file,
-                          std::vector<uint64_t> want) {
+                          const std::string& file, std::vector<uint64_t> want) {
     if (t.shape != want) {
       io::SafetensorsTensor w;
       w.shape = want;

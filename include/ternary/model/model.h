@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "ternary/model/checkpoint.h"
 #include "ternary/model/config.h"
 #include "ternary/model/hf_checkpoint.h"
 #include "ternary/model/policy.h"
@@ -91,12 +92,14 @@ class Model {
   Model() = default;
 
   // Loads a Hugging Face folder (config.json + model.safetensors or shards)
-  // and repacks every projection into Format once. Throws FormatError (bad
-  // or unsupported files, naming file and tensor/key) or ShapeError (the
-  // file's dims disagree with kD, naming the field).
-  static Model Load(const std::filesystem::path& dir) {
-    HfCheckpoint ckpt = HfCheckpoint::Open(dir);
-    return FromSource(ckpt, "config.json");
+  // or a .gguf file (ternary/model/checkpoint.h) and repacks every
+  // projection into Format once. Throws FormatError (bad or unsupported
+  // files, naming file and tensor/key) or ShapeError (the file's dims
+  // disagree with kD, naming the field).
+  static Model Load(const std::filesystem::path& path) {
+    return WithCheckpoint(path, [](auto& source, const std::string& name) {
+      return FromSource(source, name);
+    });
   }
 
   // Builds the model from any weight source (HF, GGUF, random).
@@ -108,8 +111,8 @@ class Model {
     m.config_.Validate(name);
     const size_t h = m.hidden(), f = m.ffn(), qd = m.q_dim(), kv = m.kv_dim(),
                  vocab = m.vocab();
-    m.embed_ = nn::Embedding(source.Floats({TensorId::kEmbed}, vocab, h),
-                             vocab, h);
+    m.embed_ = nn::Embedding<Simd>(source.Floats({TensorId::kEmbed}, vocab, h),
+                                   vocab, h);
     m.layers_.reserve(m.layers());
     for (int l = 0; l < static_cast<int>(m.layers()); ++l) {
       auto norm = [&](TensorId::Kind kind, size_t n) {
@@ -133,26 +136,27 @@ class Model {
           .gate = proj.template operator()<Role::kFfnIn>(TensorId::kGate, f, h),
           .up = proj.template operator()<Role::kFfnIn>(TensorId::kUp, f, h),
           .ffn_sub_norm = {norm(TensorId::kFfnSubNorm, f), eps},
-          .down = proj.template operator()<Role::kFfnOut>(TensorId::kDown, h, f),
+          .down =
+              proj.template operator()<Role::kFfnOut>(TensorId::kDown, h, f),
       });
     }
     m.output_norm_ = nn::RmsNorm<kD.hidden>(
         source.Floats({TensorId::kOutputNorm}, 1, h), m.config_.rms_norm_eps);
     if (!m.config_.tie_word_embeddings) {
-      m.lm_head_ = nn::Embedding(source.Floats({TensorId::kLmHead}, vocab, h),
-                                 vocab, h);
+      m.lm_head_ = nn::Embedding<Simd>(
+          source.Floats({TensorId::kLmHead}, vocab, h), vocab, h);
     }
     // RoPE tables for the trained context; later positions are computed.
     const size_t table = std::min<size_t>(
         static_cast<size_t>(std::max(m.config_.max_position_embeddings, 1)),
         size_t{1} << 16);
-    m.rotary_ = nn::Rotary<kD.head_dim>(m.head_dim(), m.config_.rope_theta,
-                                        table);
+    m.rotary_ =
+        nn::Rotary<kD.head_dim>(m.head_dim(), m.config_.rope_theta, table);
     return m;
   }
 
   const ModelConfig& config() const noexcept { return config_; }
-  const std::vector<Layer>& layers_weights() const noexcept { return layers_; }
+  const Layer& layer(size_t l) const noexcept { return layers_[l]; }
 
   // Dimensions: compile-time constants where kD fixes them.
   size_t hidden() const noexcept { return Dim<kD.hidden>(config_.dims.hidden); }
@@ -302,16 +306,16 @@ class Model {
     const size_t first = mode == Logits::kAll ? 0 : n - 1;
     const size_t rows = n - first;
     output_norm_.Forward(x + first * h, rows, h, xn, h);
-    const nn::Embedding& head =
+    const nn::Embedding<Simd>& head =
         config_.tie_word_embeddings ? embed_ : lm_head_;
     head.Project(xn, rows, h, logits, vocab(), pool);
   }
 
   ModelConfig config_;
-  nn::Embedding embed_;
+  nn::Embedding<Simd> embed_;
   std::vector<Layer> layers_;
   nn::RmsNorm<kD.hidden> output_norm_;
-  nn::Embedding lm_head_;  // empty when tied
+  nn::Embedding<Simd> lm_head_;  // empty when tied
   nn::Rotary<kD.head_dim> rotary_;
 };
 

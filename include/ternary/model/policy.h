@@ -14,8 +14,7 @@ namespace ternary {
 // Act: quant::A8 (BitNet b1.58) or quant::A4 (BitNet a4.8), or any struct
 // with a Quantizer<Role> template; Simd: simd::Dynamic, Static or Reference.
 template <quant::PackingFormat F = quant::I2S,
-          quant::ActivationPolicy A = quant::A8,
-          simd::Policy S = simd::Dynamic>
+          quant::ActivationPolicy A = quant::A8, simd::Policy S = simd::Dynamic>
 struct Policy {
   using Format = F;
   using Act = A;
@@ -24,8 +23,7 @@ struct Policy {
 
 template <class P>
 concept ModelPolicy = quant::PackingFormat<typename P::Format> &&
-                      quant::ActivationPolicy<typename P::Act> &&
-                      simd::Policy<typename P::Simd>;
+    quant::ActivationPolicy<typename P::Act> && simd::Policy<typename P::Simd>;
 
 }  // namespace ternary
 

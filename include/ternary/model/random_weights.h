@@ -38,7 +38,8 @@ class RandomWeights {
     uint64_t s = StreamSeed(id);
     AlignedBuffer<float> out(rows * cols);
     const bool norm = rows == 1;
-    const float scale = norm ? 0.1f : 1.0f / std::sqrt(static_cast<float>(cols));
+    const float scale =
+        norm ? 0.1f : 1.0f / std::sqrt(static_cast<float>(cols));
     for (float& v : out) {
       // Sum of 4 uniforms: roughly normal, variance 1/3.
       float u = 0.0f;

@@ -24,7 +24,13 @@ struct TensorId {
     kAttnSubNorm,  // [hidden]  before o_proj
     kFfnNorm,      // [hidden]  post_attention_layernorm
     kFfnSubNorm,   // [ffn]     before down_proj
-    kQ, kK, kV, kO, kGate, kUp, kDown,  // ternary projections [out, in]
+    kQ,
+    kK,
+    kV,
+    kO,
+    kGate,
+    kUp,
+    kDown,  // ternary projections [out, in]
   };
   Kind kind;
   int layer = -1;  // -1 for the global tensors

@@ -2,7 +2,6 @@
 #ifndef TERNARY_NN_EMBEDDING_H_
 #define TERNARY_NN_EMBEDDING_H_
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -10,20 +9,22 @@
 #include <string>
 #include <utility>
 
-#include "ternary/nn/attention.h"  // detail::DotF32
-#include "ternary/nn/extent.h"
+#include "ternary/kernels/dense.h"
+#include "ternary/kernels/dense_matrix.h"
+#include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
-#include "ternary/util/math.h"
 #include "ternary/util/thread_pool.h"
 
 namespace ternary::nn {
 
 // A vocab × dim float32 matrix: the embedding table, and the LM head
 // (logits = E · h) when the model ties them.
+template <simd::Policy Simd = simd::Dynamic>
 class Embedding {
  public:
   Embedding() = default;
+  // Takes ownership of the table (vocab·dim floats, row-major).
   Embedding(AlignedBuffer<float> table, size_t vocab, size_t dim)
       : table_(std::move(table)), vocab_(vocab), dim_(dim) {
     if (table_.size() != vocab * dim) {
@@ -31,12 +32,18 @@ class Embedding {
                        " values for " + std::to_string(vocab) + " x " +
                        std::to_string(dim));
     }
+    // A view: moving the Embedding moves the buffer, not the floats.
+    matrix_ = DenseMatrix<float>::View(table_.span(), vocab, dim);
   }
+  Embedding(Embedding&&) noexcept = default;
+  Embedding& operator=(Embedding&&) noexcept = default;
 
   size_t vocab() const noexcept { return vocab_; }
   size_t dim() const noexcept { return dim_; }
-  const float* data() const noexcept { return table_.data(); }
-  const float* row(size_t id) const noexcept { return table_.data() + id * dim_; }
+  const float* row(size_t id) const noexcept {
+    return table_.data() + id * dim_;
+  }
+  const DenseMatrix<float>& matrix() const noexcept { return matrix_; }
 
   // out row t (stride ldo) = E[ids[t]]. Throws UsageError for ids outside
   // [0, vocab).
@@ -52,33 +59,18 @@ class Embedding {
     }
   }
 
-  // logits[t·ldl + v] = Σ_i E[v][i]·h[t][i] for n rows of h (stride ldh).
-  // Rows of E are split across the pool in blocks that stay in L2.
+  // logits[t·ldl + v] = Σ_i E[v][i]·h[t][i] for n rows of h (stride ldh),
+  // with the dense kernels (rows split across the pool). Each (v, t) sum
+  // is accumulated in the same order whatever n is, so prompt and decode
+  // logits agree bit for bit.
   void Project(const float* h, size_t n, size_t ldh, float* logits, size_t ldl,
-               ThreadPool* pool = nullptr) const noexcept {
-    constexpr size_t kRowsPerTask = 64;
-    const size_t tasks = DivCeil(vocab_, kRowsPerTask);
-    const Extent<kDynamic> len(dim_);
-    auto task = [&](size_t task_id, size_t) {
-      const size_t v0 = task_id * kRowsPerTask;
-      const size_t v1 = std::min(vocab_, v0 + kRowsPerTask);
-      for (size_t t = 0; t < n; ++t) {
-        const float* ht = h + t * ldh;
-        float* lt = logits + t * ldl;
-        for (size_t v = v0; v < v1; ++v) {
-          lt[v] = detail::DotF32(row(v), ht, len);
-        }
-      }
-    };
-    if (pool != nullptr) {
-      pool->Run(0, tasks, task);
-    } else {
-      for (size_t t = 0; t < tasks; ++t) task(t, 0);
-    }
+               ThreadPool* pool = nullptr) const {
+    DenseMatMul<float, Simd>(matrix_, h, ldh, n, logits, ldl, pool);
   }
 
  private:
   AlignedBuffer<float> table_;
+  DenseMatrix<float> matrix_;
   size_t vocab_ = 0;
   size_t dim_ = 0;
 };

@@ -29,20 +29,21 @@ class Rotary {
   Rotary(size_t head_dim, double theta, size_t table_positions)
       : head_dim_(head_dim), positions_(table_positions) {
     if (head_dim == 0 || head_dim % 2 != 0 ||
-        (Extent<kHeadDim>::kStatic && head_dim != static_cast<size_t>(kHeadDim))) {
-      throw ShapeError("Rotary: head_dim " + std::to_string(head_dim) +
-                       " must be even" +
-                       (Extent<kHeadDim>::kStatic
-                            ? " and equal " + std::to_string(kHeadDim)
-                            : std::string()));
+        (Extent<kHeadDim>::kStatic &&
+         head_dim != static_cast<size_t>(kHeadDim))) {
+      throw ShapeError(
+          "Rotary: head_dim " + std::to_string(head_dim) + " must be even" +
+          (Extent<kHeadDim>::kStatic ? " and equal " + std::to_string(kHeadDim)
+                                     : std::string()));
     }
     const size_t half = head_dim / 2;
     inv_freq_ = AlignedBuffer<float>(half);
     const float base = static_cast<float>(theta);
     for (size_t i = 0; i < half; ++i) {
-      const float expo = static_cast<float>(2 * i) / static_cast<float>(head_dim);
-      const float pw = static_cast<float>(std::pow(static_cast<double>(base),
-                                                   static_cast<double>(expo)));
+      const float expo =
+          static_cast<float>(2 * i) / static_cast<float>(head_dim);
+      const float pw = static_cast<float>(
+          std::pow(static_cast<double>(base), static_cast<double>(expo)));
       inv_freq_[i] = 1.0f / pw;
     }
     cos_ = AlignedBuffer<float>(positions_ * half);

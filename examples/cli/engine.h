@@ -1,0 +1,194 @@
+// A loaded model and one sequence's state behind a virtual interface: the
+// subcommands are compiled once, and only EngineImpl is instantiated per
+// packing × activation policy (each instantiation compiles the kernels for
+// every SIMD target, so this keeps the CLI's build time flat).
+#ifndef TERNARY_EXAMPLES_CLI_ENGINE_H_
+#define TERNARY_EXAMPLES_CLI_ENGINE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "cli/dispatch.h"
+#include "cli/model_options.h"
+#include "cli/progress.h"
+#include "ternary/model/checkpoint.h"
+#include "ternary/model/model.h"
+#include "ternary/model/random_weights.h"
+#include "ternary/util/error.h"
+#include "ternary/util/thread_pool.h"
+
+namespace ternary::cli {
+
+// Bytes the loaded weights occupy in memory.
+struct WeightMemory {
+  uint64_t ternary = 0;  // packed projections
+  uint64_t dense = 0;    // embeddings, LM head, norms (float32)
+  uint64_t total() const { return ternary + dense; }
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  virtual const ModelConfig& config() const noexcept = 0;
+  size_t vocab() const noexcept { return size_t(config().dims.vocab); }
+  virtual std::string_view packing() const noexcept = 0;
+  virtual std::string_view act() const noexcept = 0;
+  size_t threads() const noexcept { return pool_->NumThreads(); }
+
+  // Runs tokens at positions position()…, appending them to the KV cache;
+  // logits rows (stride vocab()) as `which` says (Model::Forward).
+  virtual void Forward(std::span<const int32_t> tokens, float* logits,
+                       Logits which) = 0;
+  std::vector<float> Forward(std::span<const int32_t> tokens, Logits which) {
+    const size_t rows = which == Logits::kAll    ? tokens.size()
+                        : which == Logits::kLast ? (tokens.empty() ? 0 : 1)
+                                                 : 0;
+    std::vector<float> out(rows * vocab());
+    Forward(tokens, out.data(), which);
+    return out;
+  }
+
+  // Tokens in the KV cache.
+  virtual size_t position() const noexcept = 0;
+  // A new, empty sequence with `reserve` positions allocated up front.
+  virtual void Reset(size_t reserve = 0) = 0;
+
+  virtual WeightMemory Memory() const = 0;
+  virtual uint64_t CacheBytes() const = 0;  // allocated KV cache
+
+  double load_seconds() const noexcept { return load_seconds_; }
+  const std::string& source() const noexcept { return source_; }
+
+ protected:
+  explicit Engine(size_t threads)
+      : pool_(std::make_unique<ThreadPool>(threads)) {}
+  ThreadPool* pool() const noexcept { return pool_.get(); }
+
+  std::unique_ptr<ThreadPool> pool_;
+  double load_seconds_ = 0.0;
+  std::string source_;  // the model path, or "random 2b4t"
+};
+
+template <class P>
+class EngineImpl final : public Engine {
+ public:
+  using M = Model<kDynamicDims, P>;
+
+  explicit EngineImpl(size_t threads) : Engine(threads) {}
+
+  void Set(M model, double seconds, std::string source) {
+    model_ = std::move(model);
+    state_ = model_.NewState();
+    load_seconds_ = seconds;
+    source_ = std::move(source);
+  }
+
+  const ModelConfig& config() const noexcept override {
+    return model_.config();
+  }
+  std::string_view packing() const noexcept override {
+    return P::Format::kName;
+  }
+  std::string_view act() const noexcept override {
+    if constexpr (std::is_same_v<typename P::Act, quant::A4>) {
+      return "a4";
+    } else {
+      return "a8";
+    }
+  }
+
+  void Forward(std::span<const int32_t> tokens, float* logits,
+               Logits which) override {
+    model_.Forward(tokens, state_, logits, which, pool());
+  }
+  size_t position() const noexcept override { return state_.size(); }
+  void Reset(size_t reserve) override { state_ = model_.NewState(reserve); }
+
+  WeightMemory Memory() const override {
+    WeightMemory m;
+    const ModelConfig& c = model_.config();
+    const uint64_t h = c.dims.hidden, f = c.dims.ffn;
+    for (size_t l = 0; l < model_.layers(); ++l) {
+      const auto& w = model_.layer(l);
+      for (const auto* p : {&w.q.weights(), &w.k.weights(), &w.v.weights()}) {
+        m.ternary += p->bytes().size();
+      }
+      m.ternary += w.o.weights().bytes().size();
+      m.ternary += w.gate.weights().bytes().size();
+      m.ternary += w.up.weights().bytes().size();
+      m.ternary += w.down.weights().bytes().size();
+      m.dense += (2 * h + c.q_dim() + f) * sizeof(float);  // norms
+    }
+    const uint64_t table = static_cast<uint64_t>(c.dims.vocab) * h * sizeof(float);
+    m.dense += table * (c.tie_word_embeddings ? 1 : 2) + h * sizeof(float);
+    return m;
+  }
+  uint64_t CacheBytes() const override {
+    const nn::KvCache& kv = state_.cache();
+    return uint64_t{2} * kv.layers() * kv.kv_dim() * kv.capacity() *
+           sizeof(float);
+  }
+
+ private:
+  M model_;
+  typename M::State state_;
+};
+
+// The model at o.path (HF folder or .gguf), packed as o.packing/o.act, with
+// o.threads threads; a progress bar on a terminal while it loads.
+inline std::unique_ptr<Engine> LoadEngine(const ModelOptions& o) {
+  o.Require();
+  return WithPolicy(o.packing, o.act, [&]<class P>(P) {
+    auto engine = std::make_unique<EngineImpl<P>>(size_t(o.threads));
+    const auto start = std::chrono::steady_clock::now();
+    const std::filesystem::path path(o.path);
+    auto model =
+        WithCheckpoint(path, [&](auto& source, const std::string& name) {
+          ProgressBar bar("loading " + path.filename().string(),
+                          SourceValues(source.config()));
+          ProgressSource progress(source, bar);
+          return Model<kDynamicDims, P>::FromSource(progress, name);
+        });
+    const double s = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    engine->Set(std::move(model), s, o.path);
+    return std::unique_ptr<Engine>(std::move(engine));
+  });
+}
+
+// A model of the given dimensions with seeded random ternary weights
+// (ternary/model/random_weights.h), for benchmarks without a download.
+inline std::unique_ptr<Engine> RandomEngine(const ModelConfig& config,
+                                            const ModelOptions& o,
+                                            const std::string& name,
+                                            uint64_t seed = 1234) {
+  return WithPolicy(o.packing, o.act, [&]<class P>(P) {
+    auto engine = std::make_unique<EngineImpl<P>>(size_t(o.threads));
+    const auto start = std::chrono::steady_clock::now();
+    RandomWeights weights(config, seed);
+    ProgressBar bar("building " + name, SourceValues(config));
+    ProgressSource progress(weights, bar);
+    auto model = Model<kDynamicDims, P>::FromSource(progress, name);
+    bar.Done();
+    const double s = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    engine->Set(std::move(model), s, name);
+    return std::unique_ptr<Engine>(std::move(engine));
+  });
+}
+
+}  // namespace ternary::cli
+
+#endif  // TERNARY_EXAMPLES_CLI_ENGINE_H_

@@ -1,0 +1,121 @@
+// A progress bar on stderr for slow loads, and a weight source wrapper that
+// drives it: Model::FromSource asks for every tensor through the wrapper, so
+// the loader needs no callback of its own.
+#ifndef TERNARY_EXAMPLES_CLI_PROGRESS_H_
+#define TERNARY_EXAMPLES_CLI_PROGRESS_H_
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "ternary/model/config.h"
+#include "ternary/model/weights.h"
+#include "ternary/util/aligned_buffer.h"
+
+namespace ternary::cli {
+
+// Draws "label [#####.....]  45%  3.2 s" on one stderr line, only when
+// stderr is a terminal and only once the work has taken longer than
+// kDelay (a small model loads before a bar would be seen). Done() erases it.
+class ProgressBar {
+ public:
+  static constexpr double kDelay = 0.4;  // seconds
+
+  ProgressBar(std::string label, uint64_t total)
+      : label_(std::move(label)),
+        total_(total),
+        enabled_(total > 0 && isatty(STDERR_FILENO) != 0),
+        start_(std::chrono::steady_clock::now()) {}
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+  ~ProgressBar() { Done(); }
+
+  void Add(uint64_t n) {
+    done_ = std::min(total_, done_ + n);
+    if (!enabled_) return;
+    const double t = Elapsed();
+    if (t < kDelay) return;
+    const int percent = static_cast<int>(100 * done_ / total_);
+    if (percent == last_percent_ && t - last_draw_ < 0.5) return;
+    last_percent_ = percent;
+    last_draw_ = t;
+    constexpr int kWidth = 30;
+    const int filled = percent * kWidth / 100;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.append(static_cast<size_t>(kWidth - filled), '.');
+    std::fprintf(stderr, "\r%s [%s] %3d%%  %.1f s", label_.c_str(),
+                 bar.c_str(), percent, t);
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+  // Erases the bar (if it was drawn).
+  void Done() {
+    if (!drawn_) return;
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+
+  double Elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start_)
+        .count();
+  }
+
+ private:
+  std::string label_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+  bool enabled_;
+  bool drawn_ = false;
+  int last_percent_ = -1;
+  double last_draw_ = 0.0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Values a model of this config reads from its source (what FromSource
+// asks for), the unit of ProgressSource.
+inline uint64_t SourceValues(const ModelConfig& c) {
+  const uint64_t h = c.dims.hidden, f = c.dims.ffn, v = c.dims.vocab;
+  const uint64_t qd = c.q_dim(), kv = c.kv_dim();
+  const uint64_t layer = 2 * h + qd + f                     // norms
+                         + (qd + 2 * kv) * h + h * qd       // attention
+                         + 3 * f * h;                       // FFN
+  return v * h * (c.tie_word_embeddings ? 1 : 2) + h +
+         layer * static_cast<uint64_t>(c.dims.layers);
+}
+
+// Forwards a WeightSource, advancing `bar` by each tensor's size.
+template <WeightSource S>
+class ProgressSource {
+ public:
+  ProgressSource(S& source, ProgressBar& bar) : source_(source), bar_(bar) {}
+
+  ModelConfig config() const { return source_.config(); }
+
+  TernaryMatrix Ternary(TensorId id, size_t rows, size_t cols) const {
+    TernaryMatrix m = source_.Ternary(id, rows, cols);
+    bar_.Add(uint64_t{rows} * cols);
+    return m;
+  }
+
+  AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
+    AlignedBuffer<float> out = source_.Floats(id, rows, cols);
+    bar_.Add(uint64_t{rows} * cols);
+    return out;
+  }
+
+ private:
+  S& source_;
+  ProgressBar& bar_;
+};
+
+}  // namespace ternary::cli
+
+#endif  // TERNARY_EXAMPLES_CLI_PROGRESS_H_

@@ -1,0 +1,97 @@
+// `ternary`: the command-line front end. Subcommands live in cli/*.h; each
+// parses its own options with cli::Args.
+//
+// Exit status: 0 success, 1 runtime error (bad file, I/O), 2 usage error.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "cli/args.h"
+#include "cli/bench.h"
+#include "cli/chat.h"
+#include "cli/convert.h"
+#include "cli/generate.h"
+#include "cli/info.h"
+#include "cli/logits.h"
+#include "cli/perplexity.h"
+#include "cli/tokenize.h"
+#include "ternary/util/error.h"
+
+namespace {
+
+namespace cli = ternary::cli;
+
+const cli::Command kCommands[] = {
+    {"generate", cli::kGenerateUsage, &cli::RunGenerate, cli::GenerateHelp()},
+    {"chat", cli::kChatUsage, &cli::RunChat, cli::ChatHelp()},
+    {"tokenize", cli::kTokenizeUsage, &cli::RunTokenize, cli::kTokenizeHelp},
+    {"perplexity", cli::kPerplexityUsage, &cli::RunPerplexity,
+     cli::PerplexityHelp()},
+    {"bench", cli::kBenchUsage, &cli::RunBench, cli::BenchHelp()},
+    {"info", cli::kInfoUsage, &cli::RunInfo, cli::InfoHelp()},
+    {"logits", ternary::cli::kLogitsUsage, &ternary::cli::RunLogits},
+    {"convert", ternary::cli::kConvertUsage, &ternary::cli::RunConvert},
+};
+
+// Errors are reported on one line.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+void PrintUsage(std::FILE* f) {
+  std::fprintf(f,
+               "ternary: BitNet b1.58 models on CPUs (ternary COMMAND "
+               "--help for details)\nusage:\n");
+  for (const auto& c : kCommands) {
+    std::fprintf(f, "  ternary %.*s %.*s\n", static_cast<int>(c.name.size()),
+                 c.name.data(), static_cast<int>(c.usage.size()),
+                 c.usage.data());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "ternary: missing subcommand (see ternary --help)\n");
+    return 2;
+  }
+  const std::string_view name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    PrintUsage(stdout);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (c.name != name) continue;
+    try {
+      ternary::cli::Args args(argc, argv, 2);
+      if (args.Flag({"-h", "--help"})) {
+        std::printf("usage: ternary %.*s %.*s\n",
+                    static_cast<int>(c.name.size()), c.name.data(),
+                    static_cast<int>(c.usage.size()), c.usage.data());
+        if (!c.help.empty()) {
+          std::printf("\n%.*s", static_cast<int>(c.help.size()),
+                      c.help.data());
+        }
+        return 0;
+      }
+      return c.run(args);
+    } catch (const ternary::UsageError& e) {
+      std::fprintf(stderr, "ternary %s: %s\n", argv[1],
+                   OneLine(e.what()).c_str());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ternary %s: %s\n", argv[1],
+                   OneLine(e.what()).c_str());
+      return 1;
+    }
+  }
+  std::fprintf(stderr,
+               "ternary: unknown subcommand '%s' (see ternary --help)\n",
+               argv[1]);
+  return 2;
+}

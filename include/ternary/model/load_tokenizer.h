@@ -1,0 +1,217 @@
+// The tokenizer of a MODEL path: tokenizer.json of a Hugging Face folder,
+// or the tokenizer.ggml.* metadata of a .gguf file.
+#ifndef TERNARY_MODEL_LOAD_TOKENIZER_H_
+#define TERNARY_MODEL_LOAD_TOKENIZER_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ternary/io/gguf.h"
+#include "ternary/model/checkpoint.h"
+#include "ternary/tokenizer/pretokenizer.h"
+#include "ternary/tokenizer/tokenizer.h"
+#include "ternary/util/error.h"
+
+namespace ternary {
+
+// Which pre-tokenizer (SPEC §6.2) to split text with; the CLI's
+// --pretokenizer auto|llama3|bitnet-cpp-default.
+enum class PreTokenizerChoice {
+  // What the file says: tokenizer.ggml.pre "llama-bpe" (and llama.cpp's
+  // other Llama 3 names) → Llama 3, "default" → bitnet.cpp default. A GGUF
+  // without tokenizer.ggml.pre (every file bitnet.cpp writes, Microsoft's
+  // included) gets the Llama 3 split: the model was trained with it, and
+  // transformers tokenizes so. bitnet.cpp itself falls back to llama.cpp's
+  // default split there; choose kBitnetCppDefault to reproduce its ids.
+  // Hugging Face folders: Llama 3.
+  kAuto,
+  kLlama3,            // the Llama 3 regex, whatever the file says
+  kBitnetCppDefault,  // llama.cpp's default BPE split, whatever the file says
+};
+
+// "auto", "llama3", "bitnet-cpp-default"; anything else throws UsageError.
+inline PreTokenizerChoice ParsePreTokenizerChoice(std::string_view s) {
+  if (s == "auto") return PreTokenizerChoice::kAuto;
+  if (s == "llama3") return PreTokenizerChoice::kLlama3;
+  if (s == "bitnet-cpp-default") return PreTokenizerChoice::kBitnetCppDefault;
+  throw UsageError(
+      "pre-tokenizer must be auto, llama3 or bitnet-cpp-default, "
+      "got '" +
+      std::string(s) + "'");
+}
+
+struct TokenizerLoadOptions {
+  PreTokenizerChoice pretokenizer = PreTokenizerChoice::kAuto;
+};
+
+// A model's tokenizer and how prompts are built with it.
+struct ModelTokenizer {
+  Tokenizer tokenizer;
+  // Prepend BOS to a prompt (GGUF tokenizer.ggml.add_bos_token, HF
+  // tokenizer_config.json add_bos_token; both default to true).
+  bool add_bos = true;
+  // The file's Jinja chat template (GGUF tokenizer.chat_template, HF
+  // tokenizer_config.json chat_template); empty if none.
+  std::string chat_template;
+};
+
+// The split for a GGUF whose tokenizer.ggml.pre is `pre` (nullopt: absent).
+// Throws FormatError naming `file` for a value this library cannot split
+// with under kAuto.
+inline PreTokenizer ResolveGgufPreTokenizer(std::optional<std::string_view> pre,
+                                            PreTokenizerChoice choice,
+                                            const std::string& file) {
+  switch (choice) {
+    case PreTokenizerChoice::kLlama3:
+      return PreTokenizer::kLlama3;
+    case PreTokenizerChoice::kBitnetCppDefault:
+      return PreTokenizer::kBitnetCppDefault;
+    case PreTokenizerChoice::kAuto:
+      break;
+  }
+  if (!pre || *pre == "llama-bpe" || *pre == "llama3" || *pre == "llama-v3") {
+    return PreTokenizer::kLlama3;
+  }
+  if (*pre == "default") return PreTokenizer::kBitnetCppDefault;
+  throw FormatError(file + ": tokenizer.ggml.pre '" + std::string(*pre) +
+                    "' is not supported (known: llama-bpe, default); choose "
+                    "the pre-tokenizer explicitly (llama3 or "
+                    "bitnet-cpp-default)");
+}
+
+// From a GGUF's tokenizer.ggml.* keys (SPEC §3.8.1). Throws FormatError
+// naming the file and key: missing keys, tokenizer.ggml.model other than
+// "gpt2" (byte-level BPE), ids outside the vocabulary.
+inline ModelTokenizer TokenizerFromGguf(
+    const io::GgufFile& file, const TokenizerLoadOptions& options = {}) {
+  const std::string& name = file.name();
+  const std::string_view model = file.GetString("tokenizer.ggml.model");
+  if (model != "gpt2") {
+    throw FormatError(
+        name + ": tokenizer.ggml.model is '" + std::string(model) +
+        "'; only 'gpt2' (byte-level BPE, Llama 3) is supported" +
+        (model == "llama" ? " (SentencePiece vocabularies are not)" : ""));
+  }
+  const auto tokens_view = file.GetStringArray("tokenizer.ggml.tokens");
+  const auto merges_view = file.GetStringArray("tokenizer.ggml.merges");
+  std::vector<std::string> tokens(tokens_view.begin(), tokens_view.end());
+  std::vector<std::string> merges(merges_view.begin(), merges_view.end());
+  std::vector<int32_t> types;
+  if (file.Find("tokenizer.ggml.token_type") != nullptr) {
+    types = file.GetI32Array("tokenizer.ggml.token_type");
+  }
+  const auto id = [&](std::string_view key) -> int32_t {
+    const std::optional<uint32_t> v = file.GetOptionalU32(key);
+    if (!v) return -1;
+    if (*v > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
+      throw FormatError(name + ": metadata key '" + std::string(key) + "' is " +
+                        std::to_string(*v) + ", outside the vocabulary");
+    }
+    return static_cast<int32_t>(*v);
+  };
+  const SpecialIds ids{.bos = id("tokenizer.ggml.bos_token_id"),
+                       .eos = id("tokenizer.ggml.eos_token_id"),
+                       .eot = id("tokenizer.ggml.eot_token_id")};
+  const PreTokenizer mode = ResolveGgufPreTokenizer(
+      file.GetOptionalString("tokenizer.ggml.pre"), options.pretokenizer, name);
+  ModelTokenizer out{
+      .tokenizer = Tokenizer::FromVocab(std::move(tokens), std::move(merges),
+                                        std::move(types), ids, mode, name),
+      .add_bos =
+          file.GetOptionalBool("tokenizer.ggml.add_bos_token").value_or(true),
+      .chat_template = std::string(
+          file.GetOptionalString("tokenizer.chat_template").value_or(""))};
+  if (out.add_bos && out.tokenizer.bos_id() < 0) out.add_bos = false;
+  return out;
+}
+
+namespace detail {
+
+// A JSON file of a Hugging Face folder; nullopt when absent. Throws
+// FormatError naming the file when it is not valid JSON.
+inline std::optional<nlohmann::json> ReadOptionalJson(
+    const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr,
+                                           /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw FormatError(path.string() + ": not a JSON object");
+  }
+  return j;
+}
+
+// config.json's bos_token_id / eos_token_id (an int, or a list: the first).
+inline int32_t HfSpecialId(const std::optional<nlohmann::json>& config,
+                           const char* key) {
+  if (!config || !config->contains(key)) return -1;
+  const nlohmann::json* v = &(*config)[key];
+  if (v->is_array() && !v->empty()) v = &(*v)[0];
+  if (!v->is_number_integer()) return -1;
+  const int64_t id = v->get<int64_t>();
+  return id >= 0 && id <= std::numeric_limits<int32_t>::max()
+             ? static_cast<int32_t>(id)
+             : -1;
+}
+
+}  // namespace detail
+
+// From a Hugging Face folder: tokenizer.json, tokenizer_config.json
+// (add_bos_token, chat_template) and config.json (bos/eos ids; otherwise
+// found by their Llama 3 names). kAuto means Llama 3 here.
+inline ModelTokenizer TokenizerFromHfFolder(
+    const std::filesystem::path& dir,
+    const TokenizerLoadOptions& options = {}) {
+  const auto tok_config =
+      detail::ReadOptionalJson(dir / "tokenizer_config.json");
+  const auto config = detail::ReadOptionalJson(dir / "config.json");
+  TokenizerOptions topt;
+  topt.pre_tokenizer =
+      options.pretokenizer == PreTokenizerChoice::kBitnetCppDefault
+          ? PreTokenizer::kBitnetCppDefault
+          : PreTokenizer::kLlama3;
+  topt.special_ids.bos = detail::HfSpecialId(config, "bos_token_id");
+  topt.special_ids.eos = detail::HfSpecialId(config, "eos_token_id");
+  ModelTokenizer out{
+      .tokenizer = Tokenizer::FromHfJson(dir / "tokenizer.json", topt),
+      .add_bos = true,
+      .chat_template = {}};
+  if (tok_config) {
+    const auto add = tok_config->find("add_bos_token");
+    if (add != tok_config->end() && add->is_boolean()) {
+      out.add_bos = add->get<bool>();
+    }
+    const auto tmpl = tok_config->find("chat_template");
+    if (tmpl != tok_config->end() && tmpl->is_string()) {
+      out.chat_template = tmpl->get<std::string>();
+    }
+  }
+  if (out.add_bos && out.tokenizer.bos_id() < 0) out.add_bos = false;
+  return out;
+}
+
+// The tokenizer of a MODEL path (a Hugging Face folder or a .gguf file, as
+// Model::Load takes). Throws FormatError naming the file.
+inline ModelTokenizer LoadTokenizer(const std::filesystem::path& model_path,
+                                    const TokenizerLoadOptions& options = {}) {
+  if (DetectCheckpointFormat(model_path) == CheckpointFormat::kGguf) {
+    return TokenizerFromGguf(io::GgufFile::Open(model_path), options);
+  }
+  return TokenizerFromHfFolder(model_path, options);
+}
+
+}  // namespace ternary
+
+#endif  // TERNARY_MODEL_LOAD_TOKENIZER_H_

@@ -1,0 +1,377 @@
+// Models loaded from GGUF: the logits of the HF folder each file was made
+// from, and of the peers (bitnet.cpp, llama.cpp) that made them.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/gguf_builder.h"
+#include "ternary/model/convert.h"
+#include "ternary/model/generate.h"
+#include "ternary/model/gguf_checkpoint.h"
+#include "ternary/model/hf_checkpoint.h"
+#include "ternary/model/model.h"
+#include "ternary/util/error.h"
+#include "ternary/util/thread_pool.h"
+
+namespace ternary {
+namespace {
+
+const std::filesystem::path kData = TERNARY_TEST_DATA_DIR;
+const std::filesystem::path kTinyMaster = kData / "tiny-shakespeare-bf16";
+const std::filesystem::path kRandomMaster = kData / "random-256-bf16";
+
+using M = Model<kDynamicDims, Policy<quant::I2S, quant::A8>>;
+
+// A prompt and, where the file has them, logits for its positions.
+struct PeerCase {
+  std::vector<int32_t> ids;
+  std::vector<std::vector<float>> logits;  // per position (random-256)
+  std::vector<float> last_logits;          // last position (tiny)
+  std::vector<int32_t> argmax;             // per position
+};
+
+std::vector<PeerCase> LoadCases(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  std::vector<PeerCase> out;
+  for (const auto& c : j.at("cases")) {
+    PeerCase p;
+    p.ids = c.at("ids").get<std::vector<int32_t>>();
+    p.argmax = c.at("argmax").get<std::vector<int32_t>>();
+    if (c.contains("logits")) {
+      p.logits = c.at("logits").get<std::vector<std::vector<float>>>();
+      p.last_logits = p.logits.back();
+    } else {
+      p.last_logits = c.at("last_logits").get<std::vector<float>>();
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+float Range(std::span<const float> row) {
+  const auto [lo, hi] = std::minmax_element(row.begin(), row.end());
+  return *hi - *lo;
+}
+// max |a − b| as a fraction of b's range.
+double Gap(std::span<const float> a, std::span<const float> b) {
+  double worst = 0;
+  for (size_t i = 0; i < b.size(); ++i)
+    worst = std::max(worst, double(std::fabs(a[i] - b[i])));
+  return worst / Range(b);
+}
+std::span<const float> Row(const std::vector<float>& logits, size_t vocab,
+                           size_t t) {
+  return std::span<const float>(logits).subspan(t * vocab, vocab);
+}
+std::vector<float> AllLogits(const M& m, std::span<const int32_t> ids,
+                             ThreadPool* pool) {
+  auto s = m.NewState();
+  return m.Forward(ids, s, Logits::kAll, pool);
+}
+// How far below the row's top our logit for `id` is, as a fraction of the
+// range: 0 when it is our argmax.
+double Margin(std::span<const float> row, int32_t id) {
+  const float top = *std::max_element(row.begin(), row.end());
+  return (top - row[id]) / Range(row);
+}
+
+struct Stats {
+  double worst = 0;      // max gap over all positions
+  size_t positions = 0;  // compared
+  size_t argmax_equal = 0;
+  double worst_miss = 0;  // largest margin where the argmax differs
+};
+
+// Our logits for `file` against the HF folder's, all positions.
+Stats VsFolder(const M& gguf, const M& hf, const std::vector<PeerCase>& cases,
+               ThreadPool* pool) {
+  Stats s;
+  const size_t v = hf.vocab();
+  for (const PeerCase& c : cases) {
+    const auto a = AllLogits(gguf, c.ids, pool);
+    const auto b = AllLogits(hf, c.ids, pool);
+    for (size_t t = 0; t < c.ids.size(); ++t) {
+      s.worst = std::max(s.worst, Gap(Row(a, v, t), Row(b, v, t)));
+      const int32_t want = ArgMax(Row(b, v, t));
+      ++s.positions;
+      if (ArgMax(Row(a, v, t)) == want) {
+        ++s.argmax_equal;
+      } else {
+        s.worst_miss = std::max(s.worst_miss, Margin(Row(a, v, t), want));
+      }
+    }
+  }
+  return s;
+}
+
+// Our logits against the peer's: rows where the file has them, argmax at
+// every position.
+Stats VsPeer(const M& gguf, const std::vector<PeerCase>& cases,
+             ThreadPool* pool) {
+  Stats s;
+  const size_t v = gguf.vocab();
+  for (const PeerCase& c : cases) {
+    const auto a = AllLogits(gguf, c.ids, pool);
+    const size_t n = c.ids.size();
+    if (!c.logits.empty()) {
+      for (size_t t = 0; t < n; ++t)
+        s.worst = std::max(s.worst, Gap(Row(a, v, t), c.logits[t]));
+    } else {
+      s.worst = std::max(s.worst, Gap(Row(a, v, n - 1), c.last_logits));
+    }
+    for (size_t t = 0; t < n; ++t) {
+      ++s.positions;
+      if (ArgMax(Row(a, v, t)) == c.argmax[t]) {
+        ++s.argmax_equal;
+      } else {
+        s.worst_miss =
+            std::max(s.worst_miss, Margin(Row(a, v, t), c.argmax[t]));
+      }
+    }
+  }
+  return s;
+}
+
+void Report(const std::string& what, const Stats& s) {
+  MESSAGE(what << ": max gap " << s.worst * 100 << "% of the row range, argmax "
+               << s.argmax_equal << "/" << s.positions
+               << " (largest margin where it differs " << s.worst_miss * 100
+               << "%)");
+}
+
+// Two computations of one model whose inputs differ by rounding pick
+// different tokens only at near ties.
+constexpr double kNearTie = 0.01;
+
+// The folder's ternary values and norms with the file's scales and
+// embedding: when the file holds the folder's model, this is the file's
+// model bit for bit, so whatever separates the file's logits from the
+// folder's comes from those scales and that embedding alone.
+struct FolderWithFileScales {
+  const HfCheckpoint& hf;
+  const GgufCheckpoint& g;
+  ModelConfig config() const { return hf.config(); }
+  TernaryMatrix Ternary(TensorId id, size_t rows, size_t cols) const {
+    TernaryMatrix m = hf.Ternary(id, rows, cols);
+    m.alpha = g.Ternary(id, rows, cols).alpha;
+    return m;
+  }
+  AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
+    const bool table =
+        id.kind == TensorId::kEmbed || id.kind == TensorId::kLmHead;
+    return table ? g.Floats(id, rows, cols) : hf.Floats(id, rows, cols);
+  }
+};
+
+// Loads `file` and checks it against the folder it was made from: equal to
+// FolderWithFileScales exactly, within `max_gap` of the folder itself.
+// Returns the model.
+M CheckSameModel(const std::filesystem::path& file,
+                 const std::filesystem::path& folder,
+                 const std::vector<PeerCase>& cases, double max_gap,
+                 ThreadPool* pool) {
+  M g = M::Load(file);
+  const M hf = M::Load(folder);
+  const HfCheckpoint hc = HfCheckpoint::Open(folder);
+  const GgufCheckpoint gc = GgufCheckpoint::Open(file);
+  FolderWithFileScales mixed{hc, gc};
+  const M same = M::FromSource(mixed);
+  const Stats exact = VsFolder(g, same, cases, pool);
+  CHECK(exact.worst == 0.0);
+  CHECK(exact.argmax_equal == exact.positions);
+  const Stats s = VsFolder(g, hf, cases, pool);
+  Report(file.filename().string() + " vs " + folder.filename().string(), s);
+  CHECK(s.worst <= max_gap);
+  CHECK(s.worst_miss <= kNearTie);
+  return g;
+}
+
+// Tolerances vs the folder, from what differs:
+//  - I2_S / IQ2_BN scales: bitnet.cpp takes α from PyTorch's float32 mean,
+//    we sum in double: α differs by ≤ 8 float steps (gguf_checkpoint_test).
+//    That moves a few int8 activation codes across a rounding boundary and
+//    the logits by up to ~0.6% of the range here (measured); 2% bound.
+//  - TQ1_0 / TQ2_0 / IQ1_BN store α in fp16 (2^-11 relative): more flips,
+//    1.4% measured on random-256; 3% bound.
+//  - a Q8_0 embedding rounds the lookup and the tied LM head: 1.3–1.5%
+//    measured on tiny-shakespeare; 3% bound.
+//  - F16 holds this bf16 table exactly but for values under 2^-14 with
+//    more bits than F16 subnormals keep: ~1e-7 measured.
+constexpr double kScaleUlps = 0.02, kFp16Scale = 0.03, kQ8Embedding = 0.03;
+
+TEST_CASE(
+    "tiny-shakespeare GGUFs: the HF folder's model, and bitnet.cpp's logits") {
+  ThreadPool pool(2);
+  // Prompts: the reference.json ones (the peers used exactly these ids).
+  const auto cases = LoadCases(kData / "gguf/bitnet.cpp-i2_s.peer_logits.json");
+  REQUIRE(cases.size() == 4);
+  struct File {
+    const char* name;
+    double max_gap;  // vs the HF folder, fraction of the row range
+    const char* peer;
+  };
+  const File files[] = {
+      {"gguf/bitnet.cpp-i2_s-f16embd.gguf", kScaleUlps,
+       "gguf/bitnet.cpp-i2_s-f16embd.peer_logits.json"},
+      {"gguf/bitnet.cpp-i2_s.gguf", kQ8Embedding,
+       "gguf/bitnet.cpp-i2_s.peer_logits.json"},
+      {"gguf/ik_llama-iq2_bn.gguf", kQ8Embedding, nullptr},
+      {"gguf/ik_llama-iq1_bn.gguf", kQ8Embedding, nullptr},
+  };
+  for (const File& f : files) {
+    CAPTURE(f.name);
+    const M g =
+        CheckSameModel(kData / f.name, kTinyMaster, cases, f.max_gap, &pool);
+    if (f.peer == nullptr) continue;  // ik_llama cannot run K = 384
+    // bitnet.cpp computes the same integer products, but keeps K/V in
+    // fp16, rounds the LM head input to fp16 and sums in other orders; its
+    // own README measures 0.3–0.8% against transformers. Measured here:
+    // 0.6–0.7%; 2% bound. Argmax: equal up to near ties.
+    const Stats p = VsPeer(g, LoadCases(kData / f.peer), &pool);
+    Report(std::string(f.name) + " vs bitnet.cpp", p);
+    CHECK(p.worst < 0.02);
+    CHECK(p.worst_miss <= kNearTie);
+    CHECK(p.argmax_equal + 2 >= p.positions);
+  }
+}
+
+TEST_CASE("random-256 GGUFs: the HF folder's model, and the peers' logits") {
+  ThreadPool pool(2);
+  struct File {
+    const char* name;
+    const char* peer;
+    double max_gap;  // vs the HF folder
+  };
+  const File files[] = {
+      {"random-256/bitnet.cpp-i2_s.gguf",
+       "random-256/bitnet.cpp-i2_s.peer_logits.json", kScaleUlps},
+      {"random-256/llama.cpp-tq2_0.gguf",
+       "random-256/llama.cpp-tq2_0.peer_logits.json", kFp16Scale},
+      {"random-256/llama.cpp-tq1_0.gguf",
+       "random-256/llama.cpp-tq1_0.peer_logits.json", kFp16Scale},
+  };
+  for (const File& f : files) {
+    CAPTURE(f.name);
+    const auto cases = LoadCases(kData / f.peer);
+    REQUIRE(cases.size() == 4);
+    const M g =
+        CheckSameModel(kData / f.name, kRandomMaster, cases, f.max_gap, &pool);
+    // This untrained model turns any rounding difference into activation
+    // code flips: the peers' own TQ and I2_S logits differ by 1.5–1.8% of
+    // the range (README). Ours vs bitnet.cpp's I2_S (fp16 KV cache, fp16
+    // LM head input): 1.8% measured; vs llama.cpp's TQ (Q8_K activations,
+    // one scale per 256 values instead of per token): 1.6%. 3% bound;
+    // every argmax equal.
+    const Stats p = VsPeer(g, cases, &pool);
+    Report(std::string(f.name) + " vs its peer", p);
+    CHECK(p.worst <= 0.03);
+    CHECK(p.argmax_equal == p.positions);
+  }
+}
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static int counter = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("ternary_gguf_model_" + std::to_string(::getpid()) + "_" +
+            std::to_string(counter++));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+TEST_CASE("converted GGUFs: the HF folder's logits") {
+  ThreadPool pool(2);
+  TempDir dir;
+  const auto tiny_cases =
+      LoadCases(kData / "gguf/bitnet.cpp-i2_s.peer_logits.json");
+  const auto random_cases =
+      LoadCases(kData / "random-256/bitnet.cpp-i2_s.peer_logits.json");
+  struct Case {
+    std::filesystem::path folder;
+    GgufWeightType type;
+    GgufEmbeddingType embd;
+    double max_gap;
+  };
+  // I2_S keeps our α exactly and F32 the floats: the folder's model bit for
+  // bit. F16: ~1e-7 (see above). Q8_0 and TQ: as the peers' files.
+  const Case cases[] = {
+      {kTinyMaster, GgufWeightType::kI2_S, GgufEmbeddingType::kF32, 0.0},
+      {kTinyMaster, GgufWeightType::kI2_S, GgufEmbeddingType::kF16, 1e-6},
+      {kTinyMaster, GgufWeightType::kI2_S, GgufEmbeddingType::kQ8_0,
+       kQ8Embedding},
+      {TERNARY_MODELS_DIR "/tiny-shakespeare", GgufWeightType::kI2_S,
+       GgufEmbeddingType::kF32, 0.0},
+      {kRandomMaster, GgufWeightType::kI2_S, GgufEmbeddingType::kF32, 0.0},
+      {kRandomMaster, GgufWeightType::kTQ2_0, GgufEmbeddingType::kF16,
+       kFp16Scale},
+      {kRandomMaster, GgufWeightType::kTQ1_0, GgufEmbeddingType::kF32,
+       kFp16Scale},
+  };
+  int k = 0;
+  for (const Case& c : cases) {
+    CAPTURE(c.folder);
+    CAPTURE(k);
+    const auto out = dir.path / (std::to_string(k++) + ".gguf");
+    ConvertOptions options;
+    options.weight_type = c.type;
+    options.embedding_type = c.embd;
+    ConvertHfToGguf(c.folder, out, options);
+    const bool tiny = c.folder != kRandomMaster;
+    CheckSameModel(out, c.folder, tiny ? tiny_cases : random_cases, c.max_gap,
+                   &pool);
+  }
+}
+
+TEST_CASE("Model::Load(gguf): static dims and errors name the file") {
+  const auto gguf = kData / "gguf/bitnet.cpp-i2_s-f16embd.gguf";
+  const auto cases = LoadCases(kData / "gguf/bitnet.cpp-i2_s.peer_logits.json");
+  const auto fixed = Model<kTinyShakespeare>::Load(gguf);
+  auto s1 = fixed.NewState();
+  const M dynamic = M::Load(gguf);
+  auto s2 = dynamic.NewState();
+  CHECK(fixed.Forward(cases[1].ids, s1) == dynamic.Forward(cases[1].ids, s2));
+  CHECK_THROWS_WITH_AS(
+      Model<kBitNet2B4T>::Load(gguf),
+      (gguf.string() + ": hidden_size is 384, but the model type was "
+                       "compiled for 2560")
+          .c_str(),
+      ShapeError);
+
+  TempDir dir;
+  test::TinyGguf t = test::TinyGguf::Make();
+  t.Remove("blk.0.ffn_down.weight");
+  const auto bad = dir.path / "bad.gguf";
+  t.Write(bad);
+  CHECK_THROWS_WITH_AS(
+      M::Load(bad),
+      (bad.string() + ": missing tensor 'blk.0.ffn_down.weight'").c_str(),
+      FormatError);
+  const auto good = dir.path / "tiny.gguf";
+  test::TinyGguf::Make(io::GgmlType::kTQ1_0).Write(good);
+  const M tiny = M::Load(good);
+  CHECK(tiny.vocab() == 16);
+  auto s = tiny.NewState();
+  const std::vector<int32_t> ids = {15, 3, 4};
+  const auto logits = tiny.Forward(ids, s);
+  CHECK(logits.size() == 3 * 16);
+  CHECK(std::all_of(logits.begin(), logits.end(),
+                    [](float x) { return std::isfinite(x); }));
+}
+
+}  // namespace
+}  // namespace ternary
