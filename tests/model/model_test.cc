@@ -621,5 +621,30 @@ TEST_CASE("bad checkpoints give FormatError naming the file and tensor") {
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("LM head precision: exact auto choice, and a Q8 head stays close") {
+  const TinyModel exact = TinyModel::Load(kPacked);
+  // The checkpoint's embeddings are bf16: kAuto keeps them as bf16, exactly.
+  CHECK(exact.head().precision() == nn::HeadPrecision::kBF16);
+  const TinyModel f32 = TinyModel::Load(kPacked, {.head = nn::HeadPrecision::kF32});
+  const TinyModel q8 = TinyModel::Load(kPacked, {.head = nn::HeadPrecision::kQ8});
+  CHECK(q8.head().bytes() * 2 <= exact.head().bytes() + 4096 * 16);  // + row scales
+  const auto cases = LoadReference(kPacked / "reference.json");
+  size_t argmax_equal = 0, positions = 0;
+  for (const RefCase& c : cases) {
+    const auto a = AllLogits(exact, c.ids);
+    CHECK(AllLogits(f32, c.ids) == a);  // bf16 → f32 storage is lossless
+    const auto b = AllLogits(q8, c.ids);
+    const size_t v = exact.vocab();
+    for (size_t t = 0; t < c.ids.size(); ++t) {
+      // Per-row int8 weights and int8 activations: within 3% of the range.
+      CHECK(Gap(Row(b, v, t), Row(a, v, t)) < 0.03);
+      argmax_equal += ArgMax(Row(b, v, t)) == ArgMax(Row(a, v, t));
+      ++positions;
+    }
+  }
+  MESSAGE("Q8 head: argmax equal at " << argmax_equal << "/" << positions);
+  CHECK(argmax_equal * 10 >= positions * 8);
+}
+
 }  // namespace
 }  // namespace ternary

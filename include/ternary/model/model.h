@@ -28,6 +28,14 @@
 
 namespace ternary {
 
+// Choices made when a model is loaded.
+struct LoadOptions {
+  // Storage of the embedding table and LM head (nn/embedding.h): kAuto keeps
+  // the checkpoint's values exactly in the narrowest type; kQ8 halves the
+  // head's bytes (and decode time spent in it) at a small accuracy cost.
+  nn::HeadPrecision head = nn::HeadPrecision::kAuto;
+};
+
 // Which positions of a Forward call produce logits.
 enum class Logits {
   kAll,   // one row of vocab logits per input token
@@ -96,15 +104,16 @@ class Model {
   // projection into Format once. Throws FormatError (bad or unsupported
   // files, naming file and tensor/key) or ShapeError (the file's dims
   // disagree with kD, naming the field).
-  static Model Load(const std::filesystem::path& path) {
-    return WithCheckpoint(path, [](auto& source, const std::string& name) {
-      return FromSource(source, name);
+  static Model Load(const std::filesystem::path& path, const LoadOptions& options = {}) {
+    return WithCheckpoint(path, [&](auto& source, const std::string& name) {
+      return FromSource(source, name, options);
     });
   }
 
   // Builds the model from any weight source (HF, GGUF, random).
   template <WeightSource S>
-  static Model FromSource(S& source, const std::string& name = "config") {
+  static Model FromSource(S& source, const std::string& name = "config",
+                          const LoadOptions& options = {}) {
     Model m;
     m.config_ = source.config();
     CheckDimsMatch<kD>(m.config_.dims, name);
@@ -112,7 +121,7 @@ class Model {
     const size_t h = m.hidden(), f = m.ffn(), qd = m.q_dim(), kv = m.kv_dim(),
                  vocab = m.vocab();
     m.embed_ = nn::Embedding<Simd>(source.Floats({TensorId::kEmbed}, vocab, h),
-                                   vocab, h);
+                                   vocab, h, options.head);
     m.layers_.reserve(m.layers());
     for (int l = 0; l < static_cast<int>(m.layers()); ++l) {
       auto norm = [&](TensorId::Kind kind, size_t n) {
@@ -144,7 +153,7 @@ class Model {
         source.Floats({TensorId::kOutputNorm}, 1, h), m.config_.rms_norm_eps);
     if (!m.config_.tie_word_embeddings) {
       m.lm_head_ = nn::Embedding<Simd>(
-          source.Floats({TensorId::kLmHead}, vocab, h), vocab, h);
+          source.Floats({TensorId::kLmHead}, vocab, h), vocab, h, options.head);
     }
     // RoPE tables for the trained context; later positions are computed.
     const size_t table = std::min<size_t>(
@@ -156,6 +165,21 @@ class Model {
   }
 
   const ModelConfig& config() const noexcept { return config_; }
+  const nn::Embedding<Simd>& embedding() const noexcept { return embed_; }
+  const nn::Embedding<Simd>& head() const noexcept {
+    return config_.tie_word_embeddings ? embed_ : lm_head_;
+  }
+  // Bytes of the packed projections and the embedding / head tables.
+  size_t WeightBytes() const noexcept {
+    size_t bytes = embed_.bytes() + (config_.tie_word_embeddings ? 0 : lm_head_.bytes());
+    for (const Layer& l : layers_) {
+      for (const auto* w : {&l.q.weights(), &l.k.weights(), &l.v.weights(), &l.o.weights()})
+        bytes += w->bytes().size();
+      for (const auto* w : {&l.gate.weights(), &l.up.weights(), &l.down.weights()})
+        bytes += w->bytes().size();
+    }
+    return bytes;
+  }
   const Layer& layer(size_t l) const noexcept { return layers_[l]; }
 
   // Dimensions: compile-time constants where kD fixes them.

@@ -1,4 +1,5 @@
-// Token embedding table and the float32 LM head (tied or untied) (SPEC §1.7).
+// Token embedding table and the LM head (tied or untied) (SPEC §1.7),
+// stored as f32, bf16, f16 or Q8 rows.
 #ifndef TERNARY_NN_EMBEDDING_H_
 #define TERNARY_NN_EMBEDDING_H_
 
@@ -7,43 +8,96 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <variant>
 
 #include "ternary/kernels/dense.h"
 #include "ternary/kernels/dense_matrix.h"
+#include "ternary/kernels/quantized_acts.h"
 #include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
+#include "ternary/util/half.h"
 #include "ternary/util/thread_pool.h"
 
 namespace ternary::nn {
 
-// A vocab × dim float32 matrix: the embedding table, and the LM head
-// (logits = E · h) when the model ties them.
+// How the vocab × dim table is stored. The LM head streams the whole table
+// once per generated token (657 MB as f16 for 2B4T, more than all ternary
+// weights together), so its width sets the decode speed.
+enum class HeadPrecision {
+  kAuto,  // the narrowest of bf16 / f16 / f32 that holds every value exactly
+  kF32,
+  kBF16,
+  kF16,
+  kQ8,  // int8 rows with a per-row scale: half of f16, slightly lossy
+};
+
+inline std::string_view HeadPrecisionName(HeadPrecision p) {
+  switch (p) {
+    case HeadPrecision::kAuto: return "auto";
+    case HeadPrecision::kF32: return "f32";
+    case HeadPrecision::kBF16: return "bf16";
+    case HeadPrecision::kF16: return "f16";
+    case HeadPrecision::kQ8: return "q8";
+  }
+  return "?";
+}
+
+// The kAuto choice for a table: exact round trips only.
+inline HeadPrecision ExactPrecision(std::span<const float> v) {
+  bool bf16 = true, f16 = true;
+  for (float x : v) {
+    bf16 = bf16 && Bf16ToFloat(FloatToBf16(x)) == x;
+    f16 = f16 && F16ToFloat(FloatToF16(x)) == x;
+    if (!bf16 && !f16) return HeadPrecision::kF32;
+  }
+  return bf16 ? HeadPrecision::kBF16 : HeadPrecision::kF16;
+}
+
 template <simd::Policy Simd = simd::Dynamic>
 class Embedding {
  public:
   Embedding() = default;
-  // Takes ownership of the table (vocab·dim floats, row-major).
-  Embedding(AlignedBuffer<float> table, size_t vocab, size_t dim)
-      : table_(std::move(table)), vocab_(vocab), dim_(dim) {
-    if (table_.size() != vocab * dim) {
-      throw ShapeError("Embedding: " + std::to_string(table_.size()) +
+  // Takes the table (vocab·dim floats, row-major) and stores it at the
+  // given precision.
+  Embedding(AlignedBuffer<float> table, size_t vocab, size_t dim,
+            HeadPrecision precision = HeadPrecision::kAuto)
+      : vocab_(vocab), dim_(dim) {
+    if (table.size() != vocab * dim) {
+      throw ShapeError("Embedding: " + std::to_string(table.size()) +
                        " values for " + std::to_string(vocab) + " x " +
                        std::to_string(dim));
     }
-    // A view: moving the Embedding moves the buffer, not the floats.
-    matrix_ = DenseMatrix<float>::View(table_.span(), vocab, dim);
+    if (precision == HeadPrecision::kAuto) precision = ExactPrecision(table.span());
+    precision_ = precision;
+    switch (precision) {
+      case HeadPrecision::kBF16:
+        table_ = DenseMatrix<hwy::bfloat16_t>::FromFloats(table.span(), vocab, dim);
+        break;
+      case HeadPrecision::kF16:
+        table_ = DenseMatrix<hwy::float16_t>::FromFloats(table.span(), vocab, dim);
+        break;
+      case HeadPrecision::kQ8:
+        table_ = Q8RowMatrix::Quantize(vocab, dim, [&](size_t r, float* out) {
+          std::memcpy(out, table.data() + r * dim, dim * sizeof(float));
+        });
+        break;
+      default:
+        owned_f32_ = std::move(table);
+        table_ = DenseMatrix<float>::View(owned_f32_.span(), vocab, dim);
+    }
   }
   Embedding(Embedding&&) noexcept = default;
   Embedding& operator=(Embedding&&) noexcept = default;
 
   size_t vocab() const noexcept { return vocab_; }
   size_t dim() const noexcept { return dim_; }
-  const float* row(size_t id) const noexcept {
-    return table_.data() + id * dim_;
+  HeadPrecision precision() const noexcept { return precision_; }
+  size_t bytes() const noexcept {
+    return std::visit([](const auto& m) { return m.bytes(); }, table_);
   }
-  const DenseMatrix<float>& matrix() const noexcept { return matrix_; }
 
   // out row t (stride ldo) = E[ids[t]]. Throws UsageError for ids outside
   // [0, vocab).
@@ -51,26 +105,38 @@ class Embedding {
     for (size_t t = 0; t < ids.size(); ++t) {
       if (ids[t] < 0 || static_cast<size_t>(ids[t]) >= vocab_) {
         throw UsageError("token id " + std::to_string(ids[t]) +
-                         " outside the vocabulary [0, " +
-                         std::to_string(vocab_) + ")");
+                         " outside the vocabulary [0, " + std::to_string(vocab_) + ")");
       }
-      std::memcpy(out + t * ldo, row(static_cast<size_t>(ids[t])),
-                  dim_ * sizeof(float));
+      std::visit([&](const auto& m) { m.RowToFloat(static_cast<size_t>(ids[t]), out + t * ldo); },
+                 table_);
     }
   }
 
   // logits[t·ldl + v] = Σ_i E[v][i]·h[t][i] for n rows of h (stride ldh),
-  // with the dense kernels (rows split across the pool). Each (v, t) sum
-  // is accumulated in the same order whatever n is, so prompt and decode
-  // logits agree bit for bit.
+  // rows split across the pool. Each (v, t) sum is accumulated in the same
+  // order whatever n is, so prompt and decode logits agree bit for bit.
   void Project(const float* h, size_t n, size_t ldh, float* logits, size_t ldl,
                ThreadPool* pool = nullptr) const {
-    DenseMatMul<float, Simd>(matrix_, h, ldh, n, logits, ldl, pool);
+    std::visit(
+        [&](const auto& m) {
+          using M = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<M, Q8RowMatrix>) {
+            thread_local QuantizedActs acts;
+            acts.Quantize<quant::Int8AbsMax>(h, n, dim_, ldh);
+            Q8MatMul<Simd>(m, acts, logits, ldl, pool);
+          } else {
+            DenseMatMul<typename M::Element, Simd>(m, h, ldh, n, logits, ldl, pool);
+          }
+        },
+        table_);
   }
 
  private:
-  AlignedBuffer<float> table_;
-  DenseMatrix<float> matrix_;
+  AlignedBuffer<float> owned_f32_;
+  std::variant<DenseMatrix<float>, DenseMatrix<hwy::bfloat16_t>,
+               DenseMatrix<hwy::float16_t>, Q8RowMatrix>
+      table_;
+  HeadPrecision precision_ = HeadPrecision::kF32;
   size_t vocab_ = 0;
   size_t dim_ = 0;
 };
