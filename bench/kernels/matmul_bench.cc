@@ -17,6 +17,8 @@
 
 #include "ternary/kernels/matmul.h"
 #include "ternary/quant/i2s.h"
+#include "ternary/quant/tl1.h"
+#include "ternary/quant/tl2.h"
 
 namespace ternary {
 namespace {
@@ -87,6 +89,8 @@ void Register(const char* format) {
 
 int main(int argc, char** argv) {
   ternary::Register<ternary::quant::I2S>("i2s");
+  ternary::Register<ternary::quant::TL1>("tl1");
+  ternary::Register<ternary::quant::TL2>("tl2");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

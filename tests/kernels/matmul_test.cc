@@ -8,6 +8,8 @@
 
 #include "ternary/kernels/matmul.h"
 #include "ternary/quant/i2s.h"
+#include "ternary/quant/tl1.h"
+#include "ternary/quant/tl2.h"
 #include "test_util.h"
 
 namespace ternary {
@@ -60,7 +62,7 @@ void CheckShape(size_t rows, size_t cols, size_t n_tokens, int lo, int hi,
 }
 
 TEST_CASE_TEMPLATE("matmul equals the scalar reference on small shapes", F,
-                   quant::I2S) {
+                   quant::I2S, quant::TL1, quant::TL2) {
   std::mt19937 rng(1234);
   for (size_t cols : {1, 31, 127, 128, 129, 255, 256, 384, 385, 640}) {
     for (size_t rows : {1, 2, 3, 4, 5, 7, 16, 17}) {
@@ -69,12 +71,14 @@ TEST_CASE_TEMPLATE("matmul equals the scalar reference on small shapes", F,
   }
 }
 
-TEST_CASE_TEMPLATE("matmul with 4-bit activations", F, quant::I2S) {
+TEST_CASE_TEMPLATE("matmul with 4-bit activations", F, quant::I2S, quant::TL1,
+                   quant::TL2) {
   std::mt19937 rng(99);
   for (size_t cols : {64, 384, 1000}) CheckShape<F>(37, cols, 3, -8, 7, rng);
 }
 
-TEST_CASE_TEMPLATE("matmul at the int32 extremes", F, quant::I2S) {
+TEST_CASE_TEMPLATE("matmul at the int32 extremes", F, quant::I2S, quant::TL1,
+                   quant::TL2) {
   // All weights +1 against all −128, and −1 against +127: the largest |S|.
   for (int sign : {1, -1}) {
     const size_t rows = 8, cols = 6912;
@@ -98,7 +102,8 @@ TEST_CASE_TEMPLATE("matmul at the int32 extremes", F, quant::I2S) {
   }
 }
 
-TEST_CASE_TEMPLATE("matmul on the 2B4T shapes", F, quant::I2S) {
+TEST_CASE_TEMPLATE("matmul on the 2B4T shapes", F, quant::I2S, quant::TL1,
+                   quant::TL2) {
   std::mt19937 rng(2025);
   const size_t shapes[][2] = {{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
   for (const auto& shape : shapes) {
@@ -106,7 +111,8 @@ TEST_CASE_TEMPLATE("matmul on the 2B4T shapes", F, quant::I2S) {
   }
 }
 
-TEST_CASE_TEMPLATE("matmul splits rows across threads", F, quant::I2S) {
+TEST_CASE_TEMPLATE("matmul splits rows across threads", F, quant::I2S, quant::TL1,
+                   quant::TL2) {
   std::mt19937 rng(7);
   const size_t rows = 1000, cols = 768;
   const auto w = test::RandomTernary(rows * cols, rng);

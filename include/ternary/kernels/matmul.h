@@ -18,6 +18,8 @@
 #include "ternary/kernels/quantized_acts.h"
 #include "ternary/kernels/ref/matmul.h"
 #include "ternary/quant/i2s.h"
+#include "ternary/quant/tl1.h"
+#include "ternary/quant/tl2.h"
 #include "ternary/simd/dispatch.h"
 #include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
