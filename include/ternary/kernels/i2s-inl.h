@@ -47,7 +47,8 @@ inline void PermuteActs(const int8_t* q, size_t begin, size_t end, size_t unit,
 
 // Scalar kernel on the packed bytes: the fallback for targets without the
 // integer dot product ops (HWY_SCALAR, non-x86 for now).
-inline int32_t DotScalar(const uint8_t* w, const int8_t* q, size_t row_bytes) noexcept {
+inline int32_t DotScalar(const uint8_t* w, const int8_t* q,
+                         size_t row_bytes) noexcept {
   int32_t s = 0;
   for (size_t byte = 0; byte < row_bytes; ++byte) {
     const uint8_t x = w[byte];
@@ -77,13 +78,15 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
   const VU8 three = hn::Set(du8, 3);
 
   VI32 acc[kR][kT][kA];
-  for (size_t r = 0; r < kR; ++r)
-    for (size_t t = 0; t < kT; ++t)
-      for (size_t k = 0; k < kA; ++k) acc[r][t][k] = hn::Zero(di32);
+  HWY_UNROLL(16)
+  for (size_t r = 0; r < kR; ++r) HWY_UNROLL(16)
+  for (size_t t = 0; t < kT; ++t) HWY_UNROLL(16)
+  for (size_t k = 0; k < kA; ++k) acc[r][t][k] = hn::Zero(di32);
 
   const int8_t* a0 = acts + 4 * begin;
   for (size_t g = begin; g < end; g += L, a0 += 4 * L) {
     VU8 c[kR][4];
+    HWY_UNROLL(16)
     for (size_t r = 0; r < kR; ++r) {
       // Weights stream from DRAM once per token: fetch ahead of the loads.
       hwy::Prefetch(w + r * row_bytes + g + kPrefetchBytes);
@@ -94,11 +97,14 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
       c[r][2] = hn::And(hn::BitCast(du8, hn::ShiftRight<2>(x16)), three);
       c[r][3] = hn::And(x, three);
     }
+    HWY_UNROLL(16)
     for (size_t t = 0; t < kT; ++t) {
       const int8_t* a = a0 + t * act_stride;
 #if TERNARY_HAVE_VNNI
+      HWY_UNROLL(16)
       for (size_t j = 0; j < 4; ++j) {
         const auto q = hn::LoadU(di8, a + j * L);
+        HWY_UNROLL(16)
         for (size_t r = 0; r < kR; ++r) {
           acc[r][t][j % kA] =
               SumOfMulQuadAccumulate(di32, c[r][j], q, acc[r][t][j % kA]);
@@ -110,6 +116,7 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
       const hn::Repartition<int16_t, D> di16;
       const auto q0 = hn::LoadU(di8, a), q1 = hn::LoadU(di8, a + L),
                  q2 = hn::LoadU(di8, a + 2 * L), q3 = hn::LoadU(di8, a + 3 * L);
+      HWY_UNROLL(16)
       for (size_t r = 0; r < kR; ++r) {
         const auto s01 = hn::Add(SatWidenMulPairwiseAdd(di16, c[r][0], q0),
                                  SatWidenMulPairwiseAdd(di16, c[r][1], q1));
@@ -120,9 +127,12 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 #endif
     }
   }
+  HWY_UNROLL(16)
   for (size_t r = 0; r < kR; ++r) {
+    HWY_UNROLL(16)
     for (size_t t = 0; t < kT; ++t) {
       VI32 total = acc[r][t][0];
+      HWY_UNROLL(16)
       for (size_t k = 1; k < kA; ++k) total = hn::Add(total, acc[r][t][k]);
       sums[r][t] += ReduceSum(di32, total);
     }
@@ -144,7 +154,8 @@ HWY_INLINE void OutputTile(const MatMulArgs& a, size_t row, size_t token) {
 #if HWY_TARGET <= HWY_AVX3
   if (full != row_bytes) {
     const hn::Half<decltype(du8)> dh;
-    Tile<kR, kT, kA>(dh, w, row_bytes, acts, a.act_stride, full, row_bytes, sums);
+    Tile<kR, kT, kA>(dh, w, row_bytes, acts, a.act_stride, full, row_bytes,
+                     sums);
   }
 #endif
   for (size_t r = 0; r < kR; ++r) {
@@ -180,7 +191,8 @@ struct Kernel<quant::I2S> {
     }
   }
 
-  static void Rows(const MatMulArgs& a, size_t row_begin, size_t row_end) noexcept {
+  static void Rows(const MatMulArgs& a, size_t row_begin,
+                   size_t row_end) noexcept {
 #if TERNARY_HAVE_X86_DOT
     size_t t = 0;
     if (a.n_tokens >= 4) {
