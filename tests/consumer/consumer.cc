@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "ternary/kernels/matmul.h"
+#include "ternary/ternary.h"  // the umbrella header must work installed
 
 int main() {
   const std::vector<int8_t> w = {1, 0, -1, 1, -1, -1, 0, 1};  // 2 x 4
