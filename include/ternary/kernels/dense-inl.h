@@ -46,7 +46,8 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
   size_t i = 0;
   for (; i + 2 * N <= a.cols; i += 2 * N) {
     for (size_t r = 0; r < kR; ++r) {
-      hwy::Prefetch(w + r * a.cols + i + 512 / sizeof(T));
+      // As in i2s-inl.h: prefetch the lines of the row tile after next.
+      hwy::Prefetch(w + r * a.cols + i + 2 * kR * a.cols);
       const V w0 = LoadAsFloat(df, w + r * a.cols + i);
       const V w1 = LoadAsFloat(df, w + r * a.cols + i + N);
       for (size_t t = 0; t < kT; ++t) {
