@@ -27,7 +27,7 @@ namespace ternary::cli {
 
 inline constexpr std::string_view kBenchUsage =
     "[-m MODEL | --shape 2b4t|tiny] [-p 128] [-n 64] [-t THREADS] [-r REPS] "
-    "[--json] [--packing i2s|tl1|tl2] [--act a8|a4]";
+    "[--json] [--packing i2s|tl1|tl2] [--act a8|a4] [--head auto|q8|..]";
 
 inline const std::string& BenchHelp() {
   static const std::string help =
@@ -134,7 +134,8 @@ inline int RunBench(Args& args) {
   std::vector<float> logits(vocab);
 
   if (!json) {
-    std::fprintf(stderr, "ternary bench: %s, %.*s/%.*s, %zu threads, "
+    std::fprintf(stderr,
+                 "ternary bench: %s, %.*s/%.*s, %zu threads, "
                  "built in %.1f s; warm-up...\n",
                  name.c_str(), static_cast<int>(engine->packing().size()),
                  engine->packing().data(),
@@ -162,7 +163,8 @@ inline int RunBench(Args& args) {
           ", \"threads\": " + std::to_string(engine->threads()) +
           ", \"reps\": " + std::to_string(reps) +
           ", \"params\": " + std::to_string(params) +
-          ", \"weight_bytes\": " + std::to_string(mem.total());
+          ", \"weight_bytes\": " + std::to_string(mem.total()) +
+          ", \"head\": " + JsonString(engine->head_precision());
     auto add = [&](const std::string& key, const std::vector<double>& v) {
       out += ", \"" + key + "_tps\": " + JsonNumber(Median(v), "%.3f");
       out += ", \"" + key + "_tps_runs\": [";

@@ -160,7 +160,6 @@ inline int RunChat(Args& args) {
   }
   detail::LineReader reader;
   std::vector<int32_t> pending;  // generated but not yet in the KV cache
-  size_t turns = 0;
   std::string line;
   for (;;) {
     if (interactive) WriteStdout("> ", true);
@@ -232,9 +231,7 @@ inline int RunChat(Args& args) {
     } else if (c.reason == StopReason::kInterrupted && interactive) {
       std::fprintf(stderr, "(interrupted)\n");
     }
-    ++turns;
   }
-  (void)turns;
   return 0;
 }
 

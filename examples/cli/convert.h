@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "cli/args.h"
+#include "cli/progress.h"
 #include "ternary/model/checkpoint.h"
 #include "ternary/model/convert.h"
 #include "ternary/util/error.h"
@@ -37,7 +38,13 @@ inline int RunConvert(Args& args) {
                      ": convert reads a Hugging Face folder (config.json + "
                      "safetensors)");
   }
+  ProgressBar bar(
+      "converting " + std::filesystem::path(*model).filename().string(), 0);
+  options.progress = [&bar](uint64_t done, uint64_t total) {
+    bar.Update(done, total);
+  };
   ConvertHfToGguf(*model, *out, options);
+  bar.Done();
   const auto bytes = std::filesystem::file_size(*out, ec);
   std::fprintf(stderr, "ternary convert: wrote %s (%llu bytes)\n", out->c_str(),
                static_cast<unsigned long long>(bytes));

@@ -31,8 +31,9 @@ namespace ternary::cli {
 // Bytes the loaded weights occupy in memory.
 struct WeightMemory {
   uint64_t ternary = 0;  // packed projections
-  uint64_t dense = 0;    // embeddings, LM head, norms (float32)
-  uint64_t total() const { return ternary + dense; }
+  uint64_t tables = 0;   // embedding table and LM head (head_precision)
+  uint64_t norms = 0;    // float32
+  uint64_t total() const { return ternary + tables + norms; }
 };
 
 class Engine {
@@ -64,10 +65,10 @@ class Engine {
   virtual void Reset(size_t reserve = 0) = 0;
 
   virtual WeightMemory Memory() const = 0;
-  virtual uint64_t CacheBytes() const = 0;  // allocated KV cache
+  // How the embedding table / LM head is stored: "bf16", "q8", ...
+  virtual std::string_view head_precision() const noexcept = 0;
 
   double load_seconds() const noexcept { return load_seconds_; }
-  const std::string& source() const noexcept { return source_; }
 
  protected:
   explicit Engine(size_t threads)
@@ -76,7 +77,6 @@ class Engine {
 
   std::unique_ptr<ThreadPool> pool_;
   double load_seconds_ = 0.0;
-  std::string source_;  // the model path, or "random 2b4t"
 };
 
 template <class P>
@@ -86,11 +86,10 @@ class EngineImpl final : public Engine {
 
   explicit EngineImpl(size_t threads) : Engine(threads) {}
 
-  void Set(M model, double seconds, std::string source) {
+  void Set(M model, double seconds) {
     model_ = std::move(model);
     state_ = model_.NewState();
     load_seconds_ = seconds;
-    source_ = std::move(source);
   }
 
   const ModelConfig& config() const noexcept override {
@@ -112,31 +111,29 @@ class EngineImpl final : public Engine {
     model_.Forward(tokens, state_, logits, which, pool());
   }
   size_t position() const noexcept override { return state_.size(); }
-  void Reset(size_t reserve) override { state_ = model_.NewState(reserve); }
+  void Reset(size_t reserve) override {
+    // Keep the buffers (and their mapped pages) when they are big enough.
+    if (reserve <= state_.cache().capacity()) {
+      state_.Reset();
+    } else {
+      state_ = model_.NewState(reserve);
+    }
+  }
 
   WeightMemory Memory() const override {
     WeightMemory m;
     const ModelConfig& c = model_.config();
-    const uint64_t h = c.dims.hidden, f = c.dims.ffn;
-    for (size_t l = 0; l < model_.layers(); ++l) {
-      const auto& w = model_.layer(l);
-      for (const auto* p : {&w.q.weights(), &w.k.weights(), &w.v.weights()}) {
-        m.ternary += p->bytes().size();
-      }
-      m.ternary += w.o.weights().bytes().size();
-      m.ternary += w.gate.weights().bytes().size();
-      m.ternary += w.up.weights().bytes().size();
-      m.ternary += w.down.weights().bytes().size();
-      m.dense += (2 * h + c.q_dim() + f) * sizeof(float);  // norms
-    }
-    const uint64_t table = static_cast<uint64_t>(c.dims.vocab) * h * sizeof(float);
-    m.dense += table * (c.tie_word_embeddings ? 1 : 2) + h * sizeof(float);
+    m.tables = model_.embedding().bytes() +
+               (c.tie_word_embeddings ? 0 : model_.head().bytes());
+    m.ternary = model_.WeightBytes() - m.tables;
+    m.norms = (uint64_t(c.dims.layers) *
+                   (2 * c.dims.hidden + c.q_dim() + c.dims.ffn) +
+               c.dims.hidden) *
+              sizeof(float);
     return m;
   }
-  uint64_t CacheBytes() const override {
-    const nn::KvCache& kv = state_.cache();
-    return uint64_t{2} * kv.layers() * kv.kv_dim() * kv.capacity() *
-           sizeof(float);
+  std::string_view head_precision() const noexcept override {
+    return nn::HeadPrecisionName(model_.head().precision());
   }
 
  private:
@@ -157,12 +154,13 @@ inline std::unique_ptr<Engine> LoadEngine(const ModelOptions& o) {
           ProgressBar bar("loading " + path.filename().string(),
                           SourceValues(source.config()));
           ProgressSource progress(source, bar);
-          return Model<kDynamicDims, P>::FromSource(progress, name);
+          return Model<kDynamicDims, P>::FromSource(
+              progress, name, LoadOptions{.head = o.head});
         });
-    const double s = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
-    engine->Set(std::move(model), s, o.path);
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    engine->Set(std::move(model), s);
     return std::unique_ptr<Engine>(std::move(engine));
   });
 }
@@ -179,12 +177,13 @@ inline std::unique_ptr<Engine> RandomEngine(const ModelConfig& config,
     RandomWeights weights(config, seed);
     ProgressBar bar("building " + name, SourceValues(config));
     ProgressSource progress(weights, bar);
-    auto model = Model<kDynamicDims, P>::FromSource(progress, name);
+    auto model = Model<kDynamicDims, P>::FromSource(
+        progress, name, LoadOptions{.head = o.head});
     bar.Done();
-    const double s = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
-    engine->Set(std::move(model), s, name);
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    engine->Set(std::move(model), s);
     return std::unique_ptr<Engine>(std::move(engine));
   });
 }

@@ -52,10 +52,10 @@ enum class StopReason {
 };
 
 struct Continuation {
-  std::vector<int32_t> ids;  // generated, printed and fed back (all but the
-                             // last are in the KV cache when it stops)
+  std::vector<int32_t> ids;  // generated and printed; each but the last is
+                             // in the KV cache, the last when last_fed
   StopReason reason = StopReason::kLength;
-  bool last_fed = true;  // ids.back() is in the KV cache
+  bool last_fed = true;
   double seconds = 0.0;
 };
 
@@ -112,8 +112,8 @@ Continuation Continue(Engine& engine, const Tokenizer& tokenizer,
 inline std::vector<int32_t> EncodePrompt(const ModelTokenizer& tok,
                                          std::string_view text, bool add_bos) {
   return tok.tokenizer.Encode(
-      text, EncodeOptions{.add_bos = add_bos && tok.add_bos,
-                          .parse_special = true});
+      text,
+      EncodeOptions{.add_bos = add_bos && tok.add_bos, .parse_special = true});
 }
 
 // -c N: the context length; 0 (the default) means the model's trained
@@ -130,13 +130,12 @@ inline size_t ContextLength(const Engine& engine, int64_t given) {
 inline void PrintTimings(const char* command, const Engine& engine,
                          size_t prompt_tokens, double prompt_seconds,
                          const Continuation& c, uint64_t seed) {
-  std::fprintf(stderr,
-               "\n%s: load %.2f s (%.*s/%.*s, %zu threads), seed %llu\n",
-               command, engine.load_seconds(),
-               static_cast<int>(engine.packing().size()),
-               engine.packing().data(),
-               static_cast<int>(engine.act().size()), engine.act().data(),
-               engine.threads(), static_cast<unsigned long long>(seed));
+  std::fprintf(
+      stderr, "\n%s: load %.2f s (%.*s/%.*s, %zu threads), seed %llu\n",
+      command, engine.load_seconds(), static_cast<int>(engine.packing().size()),
+      engine.packing().data(), static_cast<int>(engine.act().size()),
+      engine.act().data(), engine.threads(),
+      static_cast<unsigned long long>(seed));
   std::fprintf(stderr, "%s: prompt %zu tokens, %.3f s, %.1f tok/s\n", command,
                prompt_tokens, prompt_seconds,
                prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0.0);
@@ -156,13 +155,15 @@ inline int RunGenerate(Args& args) {
   const TokenizerLoadOptions tok_options = ParseTokenizerOptions(args);
   args.Finish();
   model.Validate();
-  if (prompt_arg && file) throw UsageError("give -p PROMPT or -f FILE, not both");
+  if (prompt_arg && file)
+    throw UsageError("give -p PROMPT or -f FILE, not both");
   if (!prompt_arg && !file) throw UsageError("missing -p PROMPT (or -f FILE)");
   const std::string prompt = file ? ReadTextFile(*file) : *prompt_arg;
 
   const ModelTokenizer tok = LoadTokenizer(model.path, tok_options);
   const std::vector<int32_t> ids = EncodePrompt(tok, prompt, !no_bos);
-  if (ids.empty()) throw UsageError("the prompt is empty (and there is no BOS)");
+  if (ids.empty())
+    throw UsageError("the prompt is empty (and there is no BOS)");
   std::unique_ptr<Engine> engine = LoadEngine(model);
   const size_t context = ContextLength(*engine, ctx_arg);
   if (ids.size() > context) {

@@ -70,14 +70,34 @@ inline std::string DescribeFile(const std::filesystem::path& path) {
     out += "format: GGUF v" + std::to_string(file.version());
     if (file_type) {
       out += ", general.file_type " + std::to_string(*file_type);
+      // llama.cpp's llama_ftype ids (+ bitnet.cpp's I2_S) of ternary files.
+      switch (*file_type) {
+        case 0:
+          out += " (all F32)";
+          break;
+        case 1:
+          out += " (mostly F16)";
+          break;
+        case 36:
+          out += " (TQ1_0)";
+          break;
+        case 37:
+          out += " (TQ2_0)";
+          break;
+        case 40:
+          out += " (I2_S)";
+          break;
+        default:
+          break;
+      }
     }
     out += "\n";
     if (name) out += "name: " + std::string(*name) + "\n";
     out += "architecture: " + std::string(file.architecture()) + "\n";
     out += "tensor types: projections " + TypeCounts(ternary) + "; other " +
            TypeCounts(other) + "\n";
-    out += "file size: " +
-           FormatBytes(std::filesystem::file_size(path, ec)) + "\n";
+    out += "file size: " + FormatBytes(std::filesystem::file_size(path, ec)) +
+           "\n";
     return out;
   }
   const io::HfConfig config = io::HfConfig::Load(path);
@@ -134,23 +154,24 @@ inline int RunInfo(Args& args) {
   out += buf;
   const uint64_t h = d.hidden, f = d.ffn;
   const uint64_t ternary =
-      uint64_t(d.layers) * ((c.q_dim() + 2 * c.kv_dim()) * h +
-                            h * c.q_dim() + 3 * f * h);
+      uint64_t(d.layers) *
+      ((c.q_dim() + 2 * c.kv_dim()) * h + h * c.q_dim() + 3 * f * h);
   const uint64_t params = SourceValues(c);
-  out += "parameters: " + FormatCount(params) + " (" +
-         FormatCount(ternary) + " ternary, " +
-         FormatCount(params - ternary) + " float)\n";
+  out += "parameters: " + FormatCount(params) + " (" + FormatCount(ternary) +
+         " ternary, " + FormatCount(params - ternary) + " float)\n";
   const WeightMemory mem = engine->Memory();
-  std::snprintf(buf, sizeof buf,
-                "loaded: %s in memory as %.*s/%.*s (%s packed ternary, %s "
-                "float32), %.2f s with %zu threads\n",
-                FormatBytes(mem.total()).c_str(),
-                static_cast<int>(engine->packing().size()),
-                engine->packing().data(),
-                static_cast<int>(engine->act().size()), engine->act().data(),
-                FormatBytes(mem.ternary).c_str(),
-                FormatBytes(mem.dense).c_str(), engine->load_seconds(),
-                engine->threads());
+  const std::string head(engine->head_precision());
+  std::snprintf(
+      buf, sizeof buf,
+      "loaded: %s in memory as %.*s/%.*s (%s packed ternary, %s embedding%s "
+      "as %s, %s norms), %.2f s with %zu threads\n",
+      FormatBytes(mem.total()).c_str(),
+      static_cast<int>(engine->packing().size()), engine->packing().data(),
+      static_cast<int>(engine->act().size()), engine->act().data(),
+      FormatBytes(mem.ternary).c_str(), FormatBytes(mem.tables).c_str(),
+      c.tie_word_embeddings ? " (tied LM head)" : " + LM head", head.c_str(),
+      FormatBytes(mem.norms).c_str(), engine->load_seconds(),
+      engine->threads());
   out += buf;
   const uint64_t kv_per_token = uint64_t{2} * d.layers * c.kv_dim() * 4;
   out += "KV cache: " + FormatBytes(kv_per_token) + " per token, " +

@@ -7,18 +7,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli/args.h"
-#include "cli/dispatch.h"
+#include "cli/engine.h"
+#include "cli/model_options.h"
 #include "ternary/model/generate.h"
-#include "ternary/model/model.h"
 #include "ternary/util/error.h"
-#include "ternary/util/thread_pool.h"
 
 namespace ternary::cli {
 
@@ -37,15 +36,14 @@ inline void AppendFloat(std::string& s, float v) {
 }
 
 inline int RunLogits(Args& args) {
-  const std::optional<std::string> model_dir = args.Value({"-m", "--model"});
+  const ModelOptions model = ModelOptions::Parse(args, /*allow_default=*/false);
   const std::vector<int64_t> ids64 = args.IntList({"--ids"});
   const int64_t generate = args.Int({"--generate"}, 0, 0, 1 << 20);
-  const std::string packing = args.String({"--packing"}, "i2s");
-  const std::string act = args.String({"--act"}, "a8");
-  const int64_t hw = std::max<unsigned>(1, std::thread::hardware_concurrency());
-  const int64_t threads = args.Int({"-t", "--threads"}, hw, 1, 1024);
   args.Finish();
-  if (!model_dir) throw UsageError("missing -m MODEL (a checkpoint folder)");
+  model.Validate();
+  if (model.path.empty()) {
+    throw UsageError("missing -m MODEL (a checkpoint folder or .gguf file)");
+  }
   if (ids64.empty()) throw UsageError("--ids needs at least one token id");
   std::vector<int32_t> ids;
   for (int64_t id : ids64) {
@@ -56,44 +54,44 @@ inline int RunLogits(Args& args) {
     ids.push_back(static_cast<int32_t>(id));
   }
 
-  return WithPolicy(packing, act, [&]<class P>(P) {
-    ThreadPool pool(static_cast<size_t>(threads));
-    const auto model = Model<kDynamicDims, P>::Load(*model_dir);
-    auto state = model.NewState(ids.size() + static_cast<size_t>(generate));
-    const std::vector<float> logits =
-        model.Forward(ids, state, Logits::kAll, &pool);
-    const size_t vocab = model.vocab();
-    std::vector<int32_t> generated;
-    if (generate > 0) {
-      generated = GreedyContinue(model, state,
-                                 std::span<const float>(logits).subspan(
-                                     (ids.size() - 1) * vocab, vocab),
-                                 static_cast<size_t>(generate), &pool);
-    }
-    std::string out;
-    out.reserve(logits.size() * 14 + 64);
-    out += "{\"logits\": [";
-    for (size_t t = 0; t < ids.size(); ++t) {
-      out += t ? ", [" : "[";
-      for (size_t v = 0; v < vocab; ++v) {
-        if (v) out += ", ";
-        AppendFloat(out, logits[t * vocab + v]);
-      }
-      out += "]";
+  const std::unique_ptr<Engine> engine = LoadEngine(model);
+  engine->Reset(ids.size() + static_cast<size_t>(generate));
+  const std::vector<float> logits = engine->Forward(ids, Logits::kAll);
+  const size_t vocab = engine->vocab();
+  // Greedy ids, each fed back through the KV cache (GreedyContinue).
+  std::vector<int32_t> generated;
+  std::vector<float> row(logits.end() - static_cast<ptrdiff_t>(vocab),
+                         logits.end());
+  for (int64_t i = 0; i < generate; ++i) {
+    const int32_t next = ArgMax(row);
+    generated.push_back(next);
+    if (i + 1 == generate) break;
+    engine->Forward(std::span<const int32_t>(&next, 1), row.data(),
+                    Logits::kLast);
+  }
+  std::string out;
+  out.reserve(logits.size() * 14 + 64);
+  out += "{\"logits\": [";
+  for (size_t t = 0; t < ids.size(); ++t) {
+    out += t ? ", [" : "[";
+    for (size_t v = 0; v < vocab; ++v) {
+      if (v) out += ", ";
+      AppendFloat(out, logits[t * vocab + v]);
     }
     out += "]";
-    if (generate > 0) {
-      out += ", \"generated\": [";
-      for (size_t i = 0; i < generated.size(); ++i) {
-        if (i) out += ", ";
-        out += std::to_string(generated[i]);
-      }
-      out += "]";
+  }
+  out += "]";
+  if (generate > 0) {
+    out += ", \"generated\": [";
+    for (size_t i = 0; i < generated.size(); ++i) {
+      if (i) out += ", ";
+      out += std::to_string(generated[i]);
     }
-    out += "}\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : 1;
-  });
+    out += "]";
+  }
+  out += "}\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
 }  // namespace ternary::cli

@@ -20,6 +20,7 @@
 #include "cli/dispatch.h"
 #include "ternary/model/load_tokenizer.h"
 #include "ternary/model/sampling.h"
+#include "ternary/nn/embedding.h"
 #include "ternary/util/error.h"
 
 namespace ternary::cli {
@@ -32,6 +33,10 @@ inline constexpr std::string_view kModelOptionsHelp =
     "tl1, tl2\n"
     "  --act a8|a4          activations: a8 (BitNet b1.58, default) or a4 "
     "(a4.8)\n"
+    "  --head TYPE          embedding / LM head storage: auto (exact: bf16, "
+    "f16 or f32;\n"
+    "                       default), f32, bf16, f16, q8 (half of f16, "
+    "slightly lossy)\n"
     "  -t, --threads N      threads (default: all cores)\n";
 
 inline constexpr std::string_view kSamplingHelp =
@@ -65,8 +70,8 @@ inline std::optional<std::filesystem::path> DefaultModelPath() {
   const std::filesystem::path exe =
       std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    candidates.push_back(exe.parent_path().parent_path() / "share" /
-                         "ternary" / "models" / "tiny-shakespeare");
+    candidates.push_back(exe.parent_path().parent_path() / "share" / "ternary" /
+                         "models" / "tiny-shakespeare");
   }
 #ifdef TERNARY_INSTALLED_MODEL
   candidates.emplace_back(TERNARY_INSTALLED_MODEL);
@@ -80,11 +85,23 @@ inline std::optional<std::filesystem::path> DefaultModelPath() {
   return std::nullopt;
 }
 
-// -m, --packing, --act, -t.
+// "auto", "f32", "bf16", "f16", "q8" (--head).
+inline nn::HeadPrecision ParseHeadPrecision(const std::string& s) {
+  for (const auto p : {nn::HeadPrecision::kAuto, nn::HeadPrecision::kF32,
+                       nn::HeadPrecision::kBF16, nn::HeadPrecision::kF16,
+                       nn::HeadPrecision::kQ8}) {
+    if (s == nn::HeadPrecisionName(p)) return p;
+  }
+  throw UsageError("--head must be auto, f32, bf16, f16 or q8, got '" + s +
+                   "'");
+}
+
+// -m, --packing, --act, --head, -t.
 struct ModelOptions {
   std::string path;  // empty: none given and no default allowed
   std::string packing = "i2s";
   std::string act = "a8";
+  nn::HeadPrecision head = nn::HeadPrecision::kAuto;
   int64_t threads = 1;
 
   // `allow_default`: without -m, use the embedded model (generate, chat).
@@ -94,6 +111,7 @@ struct ModelOptions {
     const std::optional<std::string> m = args.Value({"-m", "--model"});
     o.packing = args.String({"--packing"}, "i2s");
     o.act = args.String({"--act"}, "a8");
+    o.head = ParseHeadPrecision(args.String({"--head"}, "auto"));
     o.threads = args.Int({"-t", "--threads"}, DefaultThreads(), 1, 1024);
     if (m) {
       if (m->empty()) throw UsageError("-m needs a model path");

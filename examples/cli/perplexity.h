@@ -89,9 +89,8 @@ inline int RunPerplexity(Args& args) {
                "%.*s/%.*s, %zu threads)\n",
                ids.size(), chunks, chunk, static_cast<long long>(ctx),
                static_cast<int>(engine->packing().size()),
-               engine->packing().data(),
-               static_cast<int>(engine->act().size()), engine->act().data(),
-               engine->threads());
+               engine->packing().data(), static_cast<int>(engine->act().size()),
+               engine->act().data(), engine->threads());
   const bool tty = isatty(STDERR_FILENO) != 0;
   const size_t vocab = engine->vocab();
   std::vector<int32_t> input;
@@ -128,8 +127,8 @@ inline int RunPerplexity(Args& args) {
           ", \"nll_per_token\": " + JsonNumber(nll / double(scored), "%.6f") +
           ", \"tokens\": " + std::to_string(scored) +
           ", \"chunks\": " + std::to_string(chunks) +
-          ", \"ctx\": " + std::to_string(ctx) + ", \"packing\": " +
-          JsonString(engine->packing()) +
+          ", \"ctx\": " + std::to_string(ctx) +
+          ", \"packing\": " + JsonString(engine->packing()) +
           ", \"act\": " + JsonString(engine->act()) + "}\n";
   } else {
     char buf[64];

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -29,15 +30,19 @@ class ProgressBar {
   ProgressBar(std::string label, uint64_t total)
       : label_(std::move(label)),
         total_(total),
-        enabled_(total > 0 && isatty(STDERR_FILENO) != 0),
+        enabled_(isatty(STDERR_FILENO) != 0),
         start_(std::chrono::steady_clock::now()) {}
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
   ~ProgressBar() { Done(); }
 
-  void Add(uint64_t n) {
-    done_ = std::min(total_, done_ + n);
-    if (!enabled_) return;
+  void Add(uint64_t n) { Update(done_ + n, total_); }
+
+  // For callers that report (done, total) themselves.
+  void Update(uint64_t done, uint64_t total) {
+    total_ = total;
+    done_ = std::min(total, done);
+    if (!enabled_ || total_ == 0) return;
     const double t = Elapsed();
     if (t < kDelay) return;
     const int percent = static_cast<int>(100 * done_ / total_);
@@ -48,8 +53,8 @@ class ProgressBar {
     const int filled = percent * kWidth / 100;
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(kWidth - filled), '.');
-    std::fprintf(stderr, "\r%s [%s] %3d%%  %.1f s", label_.c_str(),
-                 bar.c_str(), percent, t);
+    std::fprintf(stderr, "\r%s [%s] %3d%%  %.1f s", label_.c_str(), bar.c_str(),
+                 percent, t);
     std::fflush(stderr);
     drawn_ = true;
   }
@@ -84,9 +89,9 @@ class ProgressBar {
 inline uint64_t SourceValues(const ModelConfig& c) {
   const uint64_t h = c.dims.hidden, f = c.dims.ffn, v = c.dims.vocab;
   const uint64_t qd = c.q_dim(), kv = c.kv_dim();
-  const uint64_t layer = 2 * h + qd + f                     // norms
-                         + (qd + 2 * kv) * h + h * qd       // attention
-                         + 3 * f * h;                       // FFN
+  const uint64_t layer = 2 * h + qd + f                // norms
+                         + (qd + 2 * kv) * h + h * qd  // attention
+                         + 3 * f * h;                  // FFN
   return v * h * (c.tie_word_embeddings ? 1 : 2) + h +
          layer * static_cast<uint64_t>(c.dims.layers);
 }

@@ -81,8 +81,8 @@ inline int RunTokenize(Args& args) {
     out += "]\n";
   } else {
     for (const int32_t id : ids) {
-      out += std::to_string(id) + " " +
-             Quoted(tok.tokenizer.TokenText(id)) + "\n";
+      out +=
+          std::to_string(id) + " " + Quoted(tok.tokenizer.TokenText(id)) + "\n";
     }
   }
   return WriteStdout(out, /*flush=*/true) ? 0 : 1;

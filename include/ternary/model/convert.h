@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -51,6 +52,9 @@ struct ConvertOptions {
   GgufWeightType weight_type = GgufWeightType::kI2_S;
   GgufEmbeddingType embedding_type = GgufEmbeddingType::kF16;
   std::string name;  // general.name; empty: the folder's name
+  // If set, called after each tensor with (values converted so far, values
+  // in all): a progress bar.
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 // The Jinja template 2B4T was trained with (SPEC §6.6 item 1), written when
@@ -268,6 +272,15 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
   w.AddU32("general.quantization_version", 2);
   detail::AddTokenizerMetadata(w, hf_folder, config);
 
+  const uint64_t total_values =
+      uint64_t{vocab} * h * (config.tie_word_embeddings ? 1 : 2) + h +
+      uint64_t(d.layers) *
+          (2 * h + qd + f + (qd + 2 * kv) * h + h * qd + 3 * f * h);
+  uint64_t done_values = 0;
+  auto tick = [&](size_t rows, size_t cols) {
+    done_values += uint64_t{rows} * cols;
+    if (options.progress) options.progress(done_values, total_values);
+  };
   auto add_floats = [&](TensorId id, size_t rows, size_t cols,
                         io::GgmlType type) {
     const AlignedBuffer<float> x = ckpt.Floats(id, rows, cols);
@@ -275,6 +288,7 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
     if (rows != 1) ne.push_back(static_cast<int64_t>(rows));
     w.AddTensor(GgufTensorName(id), ne, type,
                 detail::EncodeFloats(type, x.span(), ne));
+    tick(rows, cols);
   };
   auto add_ternary = [&](TensorId id, size_t rows, size_t cols) {
     const std::string tname = GgufTensorName(id);
@@ -297,6 +311,7 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
       quant::EncodeTQ1_0(t.values, t.alpha, bytes);
     }
     w.AddTensor(tname, ne, wtype, std::move(bytes));
+    tick(rows, cols);
   };
 
   add_floats({TensorId::kEmbed}, vocab, h, etype);

@@ -49,8 +49,7 @@ struct SamplingParams {
       fail("min_p must be in [0, 1], got " + std::to_string(min_p));
     }
     if (!(repeat_penalty > 0.0f) || !std::isfinite(repeat_penalty)) {
-      fail("repeat_penalty must be > 0, got " +
-           std::to_string(repeat_penalty));
+      fail("repeat_penalty must be > 0, got " + std::to_string(repeat_penalty));
     }
     if (repeat_last_n < 0) {
       fail("repeat_last_n must be >= 0, got " + std::to_string(repeat_last_n));
@@ -87,8 +86,7 @@ class Sampler {
   // Draws the next token from one row of logits. Does not Accept it.
   int32_t Sample(std::span<const float> logits) {
     if (logits.empty()) throw UsageError("Sampler: empty logits");
-    const bool penalize =
-        params_.repeat_penalty != 1.0f && !history_.empty();
+    const bool penalize = params_.repeat_penalty != 1.0f && !history_.empty();
     if (params_.temperature == 0.0f && !penalize) return ArgMax(logits);
     const size_t n = logits.size();
     cand_.resize(n);
@@ -188,7 +186,8 @@ class Sampler {
     double total = 0.0;
     for (const Candidate& c : cand_) total += std::exp(double(c.logit) - max);
     const double target = double(params_.top_p) * total;
-    for (size_t head = std::min<size_t>(256, n);; head = std::min(n, head * 4)) {
+    for (size_t head = std::min<size_t>(256, n);;
+         head = std::min(n, head * 4)) {
       std::partial_sort(cand_.begin(), cand_.begin() + head, cand_.end(),
                         Greater);
       double acc = 0.0;
