@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "model/logit_compare.h"
 #include "model/gguf_builder.h"
 #include "ternary/model/convert.h"
 #include "ternary/model/generate.h"
@@ -58,21 +59,9 @@ std::vector<PeerCase> LoadCases(const std::filesystem::path& file) {
   return out;
 }
 
-float Range(std::span<const float> row) {
-  const auto [lo, hi] = std::minmax_element(row.begin(), row.end());
-  return *hi - *lo;
-}
-// max |a − b| as a fraction of b's range.
-double Gap(std::span<const float> a, std::span<const float> b) {
-  double worst = 0;
-  for (size_t i = 0; i < b.size(); ++i)
-    worst = std::max(worst, double(std::fabs(a[i] - b[i])));
-  return worst / Range(b);
-}
-std::span<const float> Row(const std::vector<float>& logits, size_t vocab,
-                           size_t t) {
-  return std::span<const float>(logits).subspan(t * vocab, vocab);
-}
+using test::Gap;
+using test::Range;
+using test::Row;
 std::vector<float> AllLogits(const M& m, std::span<const int32_t> ids,
                              ThreadPool* pool) {
   auto s = m.NewState();
