@@ -32,7 +32,8 @@ inline std::vector<int8_t> RandomTernary(size_t n, std::mt19937& rng) {
   return v;
 }
 
-inline std::vector<int8_t> RandomInt8(size_t n, int lo, int hi, std::mt19937& rng) {
+inline std::vector<int8_t> RandomInt8(size_t n, int lo, int hi,
+                                      std::mt19937& rng) {
   std::uniform_int_distribution<int> dist(lo, hi);
   std::vector<int8_t> v(n);
   for (auto& x : v) x = static_cast<int8_t>(dist(rng));

@@ -23,7 +23,8 @@
 namespace ternary {
 namespace {
 
-const size_t kColdBytes = std::getenv("TERNARY_BENCH_HOT") ? 0 : size_t{256} << 20;
+const size_t kColdBytes =
+    std::getenv("TERNARY_BENCH_HOT") ? 0 : size_t{256} << 20;
 
 template <class F>
 void BM_MatMul(benchmark::State& state, int64_t target, int act_bits) {
@@ -39,14 +40,16 @@ void BM_MatMul(benchmark::State& state, int64_t target, int act_bits) {
   const size_t copies =
       n_tokens == 1 ? std::max<size_t>(1, kColdBytes / one.bytes().size()) : 1;
   std::vector<PackedMatrix<F>> mats;
-  for (size_t i = 0; i < copies; ++i) mats.push_back(PackedMatrix<F>::Pack(w, rows, cols, 0.5f));
+  for (size_t i = 0; i < copies; ++i)
+    mats.push_back(PackedMatrix<F>::Pack(w, rows, cols, 0.5f));
 
   const int hi = act_bits == 8 ? 127 : 7;
   std::uniform_int_distribution<int> act(-hi, hi);
   QuantizedActs x;
   x.Resize(n_tokens, cols, hi + 1);
   for (size_t t = 0; t < n_tokens; ++t) {
-    for (size_t i = 0; i < cols; ++i) x.row(t)[i] = static_cast<int8_t>(act(rng));
+    for (size_t i = 0; i < cols; ++i)
+      x.row(t)[i] = static_cast<int8_t>(act(rng));
     x.SetScale(t, {1.0f, 0});
   }
   x.RecomputeSums();
@@ -61,8 +64,9 @@ void BM_MatMul(benchmark::State& state, int64_t target, int act_bits) {
   const auto iters = static_cast<int64_t>(state.iterations());
   state.SetItemsProcessed(iters * static_cast<int64_t>(rows * cols * n_tokens));
   state.SetBytesProcessed(iters * static_cast<int64_t>(one.bytes().size()));
-  state.counters["GMAC/s"] = benchmark::Counter(
-      static_cast<double>(rows * cols * n_tokens) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(static_cast<double>(rows * cols * n_tokens) * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate);
   hwy::SetSupportedTargetsForTest(0);
 }
 
@@ -72,7 +76,8 @@ void Register(const char* format) {
     if (target == HWY_SCALAR) continue;  // the reference; minutes per run
     for (int bits : {8, 4}) {
       const std::string name = std::string("MatMul/") + format + "/a" +
-                               std::to_string(bits) + "/" + hwy::TargetName(target);
+                               std::to_string(bits) + "/" +
+                               hwy::TargetName(target);
       benchmark::RegisterBenchmark(name.c_str(), BM_MatMul<F>, target, bits)
           ->ArgNames({"M", "K", "N"})
           ->ArgsProduct({{2560}, {2560}, {1, 128}})

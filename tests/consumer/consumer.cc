@@ -6,10 +6,12 @@
 
 int main() {
   const std::vector<int8_t> w = {1, 0, -1, 1, -1, -1, 0, 1};  // 2 x 4
-  const auto m = ternary::PackedMatrix<ternary::quant::I2S>::Pack(w, 2, 4, 1.0f);
+  const auto m =
+      ternary::PackedMatrix<ternary::quant::I2S>::Pack(w, 2, 4, 1.0f);
   ternary::QuantizedActs x;
   x.Resize(1, 4);
-  for (int i = 0; i < 4; ++i) x.row(0)[i] = static_cast<int8_t>(i + 1);  // 1 2 3 4
+  for (int i = 0; i < 4; ++i)
+    x.row(0)[i] = static_cast<int8_t>(i + 1);  // 1 2 3 4
   x.RecomputeSums();
   std::vector<int32_t> s(2);
   ternary::MatMulInt32(m, x, s.data(), 2);

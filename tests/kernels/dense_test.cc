@@ -1,11 +1,12 @@
 // Dense (LM head) kernels against scalar references on every target.
+#include "ternary/kernels/dense.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "ternary/kernels/dense.h"
 #include "test_util.h"
 
 namespace ternary {
@@ -25,7 +26,8 @@ TEST_CASE_TEMPLATE("DenseMatMul matches a double-precision reference", T, float,
     for (size_t rows : {1, 3, 4, 9}) {
       for (size_t n : {1, 3, 4, 6}) {
         INFO("rows " << rows << " cols " << cols << " tokens " << n);
-        const auto w = DenseMatrix<T>::FromFloats(RandomFloats(rows * cols, rng), rows, cols);
+        const auto w = DenseMatrix<T>::FromFloats(
+            RandomFloats(rows * cols, rng), rows, cols);
         const auto x = RandomFloats(n * cols, rng);
         std::vector<double> want(n * rows);
         std::vector<double> bound(n * rows);
@@ -41,7 +43,8 @@ TEST_CASE_TEMPLATE("DenseMatMul matches a double-precision reference", T, float,
           DenseMatMul(w, x.data(), cols, n, y.data(), rows);
           for (size_t k = 0; k < y.size(); ++k) {
             // float32 summation in any order: |error| ≤ cols·ε·Σ|p|.
-            REQUIRE(std::fabs(y[k] - want[k]) <= 1e-6 * cols * bound[k] + 1e-30);
+            REQUIRE(std::fabs(y[k] - want[k]) <=
+                    1e-6 * cols * bound[k] + 1e-30);
           }
         });
       }
@@ -54,9 +57,10 @@ TEST_CASE("Q8MatMul equals the scalar reference exactly on every target") {
   for (size_t cols : {1, 63, 64, 65, 384, 2560}) {
     for (size_t rows : {1, 4, 7}) {
       const auto wf = RandomFloats(rows * cols, rng);
-      const auto w = Q8RowMatrix::Quantize(rows, cols, [&](size_t r, float* out) {
-        std::copy_n(wf.data() + r * cols, cols, out);
-      });
+      const auto w =
+          Q8RowMatrix::Quantize(rows, cols, [&](size_t r, float* out) {
+            std::copy_n(wf.data() + r * cols, cols, out);
+          });
       for (size_t r = 0; r < rows; ++r)
         for (size_t i = 0; i < cols; ++i)
           REQUIRE(std::fabs(w.row(r)[i] * w.scale(r) - wf[r * cols + i]) <=
@@ -78,7 +82,8 @@ TEST_CASE("Q8MatMul equals the scalar reference exactly on every target") {
 TEST_CASE("dense kernels split rows across threads") {
   std::mt19937 rng(13);
   const size_t rows = 4099, cols = 256;
-  const auto w = DenseMatrix<hwy::float16_t>::FromFloats(RandomFloats(rows * cols, rng), rows, cols);
+  const auto w = DenseMatrix<hwy::float16_t>::FromFloats(
+      RandomFloats(rows * cols, rng), rows, cols);
   const auto x = RandomFloats(cols, rng);
   std::vector<float> one(rows), many(rows);
   DenseMatMul(w, x.data(), cols, 1, one.data(), rows);

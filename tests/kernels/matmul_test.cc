@@ -1,12 +1,13 @@
 // Every matmul kernel (format × activation width × target) against the
 // scalar reference: exhaustive on small shapes, random on 2B4T shapes.
+#include "ternary/kernels/matmul.h"
+
 #include <doctest/doctest.h>
 
 #include <cstdint>
 #include <random>
 #include <vector>
 
-#include "ternary/kernels/matmul.h"
 #include "ternary/quant/i2s.h"
 #include "ternary/quant/tl1.h"
 #include "ternary/quant/tl2.h"
@@ -27,8 +28,8 @@ void FillActs(QuantizedActs& x, size_t n_tokens, size_t cols, int lo, int hi,
   x.RecomputeSums();
 }
 
-std::vector<int32_t> RefSums(const std::vector<int8_t>& w, size_t rows, size_t cols,
-                             const QuantizedActs& x) {
+std::vector<int32_t> RefSums(const std::vector<int8_t>& w, size_t rows,
+                             size_t cols, const QuantizedActs& x) {
   std::vector<int32_t> s(x.n_tokens() * rows);
   for (size_t t = 0; t < x.n_tokens(); ++t)
     for (size_t o = 0; o < rows; ++o)
@@ -66,7 +67,8 @@ TEST_CASE_TEMPLATE("matmul equals the scalar reference on small shapes", F,
   std::mt19937 rng(1234);
   for (size_t cols : {1, 31, 127, 128, 129, 255, 256, 384, 385, 640}) {
     for (size_t rows : {1, 2, 3, 4, 5, 7, 16, 17}) {
-      for (size_t n : {1, 2, 4, 5, 9}) CheckShape<F>(rows, cols, n, -128, 127, rng);
+      for (size_t n : {1, 2, 4, 5, 9})
+        CheckShape<F>(rows, cols, n, -128, 127, rng);
     }
   }
 }
@@ -105,14 +107,16 @@ TEST_CASE_TEMPLATE("matmul at the int32 extremes", F, quant::I2S, quant::TL1,
 TEST_CASE_TEMPLATE("matmul on the 2B4T shapes", F, quant::I2S, quant::TL1,
                    quant::TL2) {
   std::mt19937 rng(2025);
-  const size_t shapes[][2] = {{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
+  const size_t shapes[][2] = {
+      {2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
   for (const auto& shape : shapes) {
-    for (size_t n : {1, 7}) CheckShape<F>(shape[0], shape[1], n, -127, 127, rng);
+    for (size_t n : {1, 7})
+      CheckShape<F>(shape[0], shape[1], n, -127, 127, rng);
   }
 }
 
-TEST_CASE_TEMPLATE("matmul splits rows across threads", F, quant::I2S, quant::TL1,
-                   quant::TL2) {
+TEST_CASE_TEMPLATE("matmul splits rows across threads", F, quant::I2S,
+                   quant::TL1, quant::TL2) {
   std::mt19937 rng(7);
   const size_t rows = 1000, cols = 768;
   const auto w = test::RandomTernary(rows * cols, rng);

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "model/logit_compare.h"
 #include "model/gguf_builder.h"
+#include "model/logit_compare.h"
 #include "ternary/model/convert.h"
 #include "ternary/model/generate.h"
 #include "ternary/model/gguf_checkpoint.h"

@@ -24,8 +24,8 @@ inline double Gap(std::span<const float> a, std::span<const float> b) {
 }
 
 // Row t of a tokens × vocab logits matrix.
-inline std::span<const float> Row(const std::vector<float>& logits, size_t vocab,
-                                  size_t t) {
+inline std::span<const float> Row(const std::vector<float>& logits,
+                                  size_t vocab, size_t t) {
   return std::span<const float>(logits).subspan(t * vocab, vocab);
 }
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "model/logit_compare.h"
 #include "model/checkpoint_builder.h"
+#include "model/logit_compare.h"
 #include "ternary/model/generate.h"
 #include "ternary/model/random_weights.h"
 #include "ternary/util/error.h"
@@ -612,9 +612,12 @@ TEST_CASE("LM head precision: exact auto choice, and a Q8 head stays close") {
   const TinyModel exact = TinyModel::Load(kPacked);
   // The checkpoint's embeddings are bf16: kAuto keeps them as bf16, exactly.
   CHECK(exact.head().precision() == nn::HeadPrecision::kBF16);
-  const TinyModel f32 = TinyModel::Load(kPacked, {.head = nn::HeadPrecision::kF32});
-  const TinyModel q8 = TinyModel::Load(kPacked, {.head = nn::HeadPrecision::kQ8});
-  CHECK(q8.head().bytes() * 2 <= exact.head().bytes() + 4096 * 16);  // + row scales
+  const TinyModel f32 =
+      TinyModel::Load(kPacked, {.head = nn::HeadPrecision::kF32});
+  const TinyModel q8 =
+      TinyModel::Load(kPacked, {.head = nn::HeadPrecision::kQ8});
+  CHECK(q8.head().bytes() * 2 <=
+        exact.head().bytes() + 4096 * 16);  // + row scales
   const auto cases = LoadReference(kPacked / "reference.json");
   size_t argmax_equal = 0, positions = 0;
   for (const RefCase& c : cases) {

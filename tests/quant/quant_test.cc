@@ -28,7 +28,8 @@ std::vector<int> Codes(const std::vector<float>& x, ActScale* scale = nullptr) {
 TEST_CASE("Int8AbsMax rounds half to even and scales by 127 / absmax") {
   // absmax 63.5 makes the scale exactly 2, so x·s lands on .5 ties.
   ActScale s;
-  const auto q = Codes<Int8AbsMax>({63.5f, 0.25f, 0.75f, -0.25f, -0.75f, 1.25f}, &s);
+  const auto q =
+      Codes<Int8AbsMax>({63.5f, 0.25f, 0.75f, -0.25f, -0.75f, 1.25f}, &s);
   CHECK(s.scale == 2.0f);
   CHECK(q == std::vector<int>{127, 0, 2, 0, -2, 2});
   CHECK(s.sum == 129);
@@ -38,17 +39,20 @@ TEST_CASE("Int8AbsMax rounds half to even and scales by 127 / absmax") {
 
 TEST_CASE("Int8AbsMax on all-zero rows and extremes") {
   ActScale s;
-  CHECK(Codes<Int8AbsMax>({0.0f, -0.0f, 0.0f}, &s) == std::vector<int>{0, 0, 0});
+  CHECK(Codes<Int8AbsMax>({0.0f, -0.0f, 0.0f}, &s) ==
+        std::vector<int>{0, 0, 0});
   CHECK(s.scale == 127.0f / 1e-5f);  // the 1e-5 floor
   CHECK(s.sum == 0);
-  CHECK(Codes<Int8AbsMax>({1e30f, -1e30f, 1e-30f}) == std::vector<int>{127, -127, 0});
+  CHECK(Codes<Int8AbsMax>({1e30f, -1e30f, 1e-30f}) ==
+        std::vector<int>{127, -127, 0});
   // Below the floor the scale stays fixed: 5e-6 · 127/1e-5 = 63.5 → 64.
   CHECK(Codes<Int8AbsMax>({5e-6f, -1e-6f}) == std::vector<int>{64, -13});
 }
 
 TEST_CASE("Int4AbsMean: √7 / mean|x|, clamped to [-8, 7]") {
   ActScale s;
-  CHECK(Codes<Int4AbsMean>({1, -1, 1, -1}, &s) == std::vector<int>{3, -3, 3, -3});
+  CHECK(Codes<Int4AbsMean>({1, -1, 1, -1}, &s) ==
+        std::vector<int>{3, -3, 3, -3});
   CHECK(s.scale == doctest::Approx(std::sqrt(7.0) / (1 + 1e-5)));
   CHECK(Codes<Int4AbsMean>({10, 0, 0, 0}) == std::vector<int>{7, 0, 0, 0});
   CHECK(Codes<Int4AbsMean>({-10, 0, 0, 0}) == std::vector<int>{-8, 0, 0, 0});
@@ -80,12 +84,15 @@ TEST_CASE("AbsMeanTernarize: per-matrix absmean scale, ties to even") {
         doctest::Approx(0.2125f));
   CHECK(t == std::vector<int8_t>{1, -1, 0, 0});
   // mean 0.5 → s = 2: 0.25·2 = 0.5 rounds to 0, 1.5·2 = 3 clamps to 1.
-  CHECK(AbsMeanTernarize(std::vector<float>{1.5f, 0.25f, -0.25f, 0.0f}, t) == 0.5f);
+  CHECK(AbsMeanTernarize(std::vector<float>{1.5f, 0.25f, -0.25f, 0.0f}, t) ==
+        0.5f);
   CHECK(t == std::vector<int8_t>{1, 0, 0, 0});
-  CHECK(AbsMeanTernarize(std::vector<float>{0.75f, -0.75f, 0.5f, 0.0f}, t) == 0.5f);
+  CHECK(AbsMeanTernarize(std::vector<float>{0.75f, -0.75f, 0.5f, 0.0f}, t) ==
+        0.5f);
   CHECK(t == std::vector<int8_t>{1, -1, 1, 0});  // 1.5 → 2 → 1; 1.0 → 1
   // All zero: the 1e-5 floor.
-  CHECK(AbsMeanTernarize(std::vector<float>(4, 0.0f), t) == doctest::Approx(1e-5f));
+  CHECK(AbsMeanTernarize(std::vector<float>(4, 0.0f), t) ==
+        doctest::Approx(1e-5f));
   CHECK(t == std::vector<int8_t>(4, 0));
   CHECK_THROWS_AS(AbsMeanTernarize(std::vector<float>(3), t), ShapeError);
 }
@@ -99,7 +106,8 @@ TEST_CASE("I2S packs every code quadruple as bitnet.cpp does") {
   std::vector<uint8_t> p(I2S::PackedBytes(1, 128));
   I2S::Pack(w.data(), 1, 128, p.data());
   CHECK(p[0] == 0x1A);
-  for (size_t i = 1; i < 32; ++i) CHECK(p[i] == 0x55);  // four zeros: 01 01 01 01
+  for (size_t i = 1; i < 32; ++i)
+    CHECK(p[i] == 0x55);  // four zeros: 01 01 01 01
   // All 3^4 quadruples in byte 5 of a block.
   for (int v = 0; v < 81; ++v) {
     const int c[4] = {v % 3, v / 3 % 3, v / 9 % 3, v / 27};
@@ -141,7 +149,8 @@ TEST_CASE("bf16 and f16 conversions") {
   CHECK(Bf16ToFloat(0x3F80) == 1.0f);
   CHECK(FloatToBf16(1.00390625f) == 0x3F80);  // tie → even
   CHECK(FloatToBf16(1.01171875f) == 0x3F82);  // tie → even (up)
-  CHECK(std::isnan(Bf16ToFloat(FloatToBf16(std::numeric_limits<float>::quiet_NaN()))));
+  CHECK(std::isnan(
+      Bf16ToFloat(FloatToBf16(std::numeric_limits<float>::quiet_NaN()))));
   CHECK(FloatToF16(1.0f) == 0x3C00);
   CHECK(FloatToF16(65504.0f) == 0x7BFF);
   CHECK(FloatToF16(65520.0f) == 0x7C00);  // rounds to inf

@@ -61,7 +61,8 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
     for (size_t r = 0; r < kR; ++r) {
       const V w0 = LoadAsFloat(df, w + r * a.cols + i);
       for (size_t t = 0; t < kT; ++t) {
-        acc0[r][t] = hn::MulAdd(w0, hn::LoadU(df, a.x + (token + t) * a.ldx + i), acc0[r][t]);
+        acc0[r][t] = hn::MulAdd(
+            w0, hn::LoadU(df, a.x + (token + t) * a.ldx + i), acc0[r][t]);
       }
     }
   }
@@ -69,7 +70,8 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
     for (size_t t = 0; t < kT; ++t) {
       float sum = ReduceSum(df, hn::Add(acc0[r][t], acc1[r][t]));
       const float* x = a.x + (token + t) * a.ldx;
-      for (size_t k = i; k < a.cols; ++k) sum += ternary::ToFloat(w[r * a.cols + k]) * x[k];
+      for (size_t k = i; k < a.cols; ++k)
+        sum += ternary::ToFloat(w[r * a.cols + k]) * x[k];
       a.y[(token + t) * a.ldy + row + r] = sum;
     }
   }
@@ -124,9 +126,12 @@ void Q8RowsT(const Q8Args& a, size_t row_begin, size_t row_end) {
           const int8_t* w = a.w + (r + k) * a.w_stride + i;
           hwy::Prefetch(w + 512);
           const auto wv = hn::LoadU(di8, w);
-          const auto sq = hn::IfThenElse(hn::Lt(wv, hn::Zero(di8)), hn::Neg(q), q);
-          acc[k] = hn::Add(acc[k], SumsOf2(di32, SatWidenMulPairwiseAdd(
-                                                     di16, hn::BitCast(du8, hn::Abs(wv)), sq)));
+          const auto sq =
+              hn::IfThenElse(hn::Lt(wv, hn::Zero(di8)), hn::Neg(q), q);
+          acc[k] = hn::Add(
+              acc[k],
+              SumsOf2(di32, SatWidenMulPairwiseAdd(
+                                di16, hn::BitCast(du8, hn::Abs(wv)), sq)));
         }
 #endif
       }
@@ -139,14 +144,16 @@ void Q8RowsT(const Q8Args& a, size_t row_begin, size_t row_end) {
             static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r + k];
       }
     };
-    for (; r + 4 <= row_end; r += 4) one_row_block(std::integral_constant<size_t, 4>());
+    for (; r + 4 <= row_end; r += 4)
+      one_row_block(std::integral_constant<size_t, 4>());
     for (; r < row_end; ++r) one_row_block(std::integral_constant<size_t, 1>());
 #else
     for (size_t r = row_begin; r < row_end; ++r) {
       const int8_t* w = a.w + r * a.w_stride;
       int32_t s = 0;
       for (size_t i = 0; i < a.cols; ++i) s += int32_t{w[i]} * int32_t{x[i]};
-      a.y[t * a.ldy + r] = static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r];
+      a.y[t * a.ldy + r] =
+          static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r];
     }
 #endif
   }

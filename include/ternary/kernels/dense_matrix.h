@@ -21,8 +21,8 @@
 namespace ternary {
 
 template <class T>
-concept DenseElement = std::is_same_v<T, float> || std::is_same_v<T, hwy::float16_t> ||
-                       std::is_same_v<T, hwy::bfloat16_t>;
+concept DenseElement = std::is_same_v<T, float> ||
+    std::is_same_v<T, hwy::float16_t> || std::is_same_v<T, hwy::bfloat16_t>;
 
 template <DenseElement T>
 inline float ToFloat(T v) noexcept {
@@ -54,7 +54,8 @@ class DenseMatrix {
   using Element = T;
   DenseMatrix() = default;
 
-  static DenseMatrix FromFloats(std::span<const float> v, size_t rows, size_t cols) {
+  static DenseMatrix FromFloats(std::span<const float> v, size_t rows,
+                                size_t cols) {
     Check(v.size(), rows, cols);
     DenseMatrix m;
     m.owned_ = AlignedBuffer<T>(rows * cols);
@@ -116,13 +117,15 @@ class Q8RowMatrix {
     for (size_t r = 0; r < rows; ++r) {
       row_fn(r, tmp.data());
       float amax = 0.0f;
-      for (size_t i = 0; i < cols; ++i) amax = std::max(amax, std::fabs(tmp[i]));
+      for (size_t i = 0; i < cols; ++i)
+        amax = std::max(amax, std::fabs(tmp[i]));
       const float scale = amax / 127.0f;
       const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
       int8_t* q = m.q_.data() + r * m.stride_;
       int32_t sum = 0;
       for (size_t i = 0; i < cols; ++i) {
-        q[i] = static_cast<int8_t>(std::clamp(std::nearbyint(tmp[i] * inv), -127.0f, 127.0f));
+        q[i] = static_cast<int8_t>(
+            std::clamp(std::nearbyint(tmp[i] * inv), -127.0f, 127.0f));
         sum += q[i];
       }
       m.scale_[r] = scale;
@@ -140,7 +143,8 @@ class Q8RowMatrix {
   const int32_t* sums() const noexcept { return sum_.data(); }
   size_t bytes() const noexcept { return rows_ * stride_ + rows_ * 8; }
   void RowToFloat(size_t r, float* out) const noexcept {
-    for (size_t i = 0; i < cols_; ++i) out[i] = static_cast<float>(row(r)[i]) * scale_[r];
+    for (size_t i = 0; i < cols_; ++i)
+      out[i] = static_cast<float>(row(r)[i]) * scale_[r];
   }
 
  private:

@@ -20,7 +20,8 @@ inline constexpr bool kDependentFalse = false;
 
 // Kernel<F> provides
 //   static void Prepare(const PrepareArgs&) noexcept;
-//   static void Rows(const MatMulArgs&, size_t row_begin, size_t row_end) noexcept;
+//   static void Rows(const MatMulArgs&, size_t row_begin, size_t row_end)
+//   noexcept;
 template <class F>
 struct Kernel {
   static_assert(kDependentFalse<F>,

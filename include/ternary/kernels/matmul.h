@@ -67,9 +67,9 @@ void MatMulImpl(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,
                      std::to_string(w.rows()) + " rows");
   }
   if (x.n_tokens() == 0) return;
-  MatMulArgs args{w.data(),    w.rows(),      w.cols(),  w.alpha(),
-                  x.row(0),    x.stride(),    x.max_abs(), x.scales(),
-                  x.n_tokens(), y,            s,         ldy};
+  MatMulArgs args{w.data(),     w.rows(),   w.cols(),    w.alpha(),
+                  x.row(0),     x.stride(), x.max_abs(), x.scales(),
+                  x.n_tokens(), y,          s,           ldy};
   const size_t threads = pool ? pool->NumThreads() : 1;
   if constexpr (std::is_same_v<S, simd::Reference>) {
     const std::vector<int8_t> t = w.Unpack();
@@ -81,8 +81,9 @@ void MatMulImpl(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,
     if (prepared.size() < stride * x.n_tokens()) {
       prepared = AlignedBuffer<int8_t>(stride * x.n_tokens());
     }
-    ChoosePrepare<F, S>()(PrepareArgs{x.row(0), x.stride(), x.n_tokens(), x.cols(),
-                                       x.max_abs(), prepared.data(), stride});
+    ChoosePrepare<F, S>()(PrepareArgs{x.row(0), x.stride(), x.n_tokens(),
+                                      x.cols(), x.max_abs(), prepared.data(),
+                                      stride});
     args.acts = prepared.data();
     args.act_stride = stride;
     const auto rows_fn = ChooseRows<F, S>();
@@ -103,8 +104,8 @@ void MatMulImpl(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,
 
 // Float outputs: y[t·ldy + o] for t < x.n_tokens(), o < w.rows().
 template <quant::PackingFormat F, simd::Policy S = simd::Dynamic>
-void MatMul(const PackedMatrix<F>& w, const QuantizedActs& x, float* y, size_t ldy,
-            ThreadPool* pool = nullptr) {
+void MatMul(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,
+            size_t ldy, ThreadPool* pool = nullptr) {
   detail::MatMulImpl<F, S>(w, x, y, nullptr, ldy, pool);
 }
 

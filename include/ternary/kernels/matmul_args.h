@@ -28,8 +28,8 @@ struct MatMulArgs {
   const uint8_t* weights;  // packed by the format
   size_t rows;
   size_t cols;
-  float alpha;             // weight scale, multiply convention
-  const int8_t* acts;      // prepared by the format's Prepare
+  float alpha;         // weight scale, multiply convention
+  const int8_t* acts;  // prepared by the format's Prepare
   size_t act_stride;
   int act_max_abs;
   const quant::ActScale* scales;  // one per token

@@ -32,8 +32,8 @@ class PackedMatrix {
     }
     for (int8_t v : t) {
       if (v < -1 || v > 1) {
-        throw ShapeError(std::string(F::kName) + ": weight " + std::to_string(v) +
-                         " is not ternary");
+        throw ShapeError(std::string(F::kName) + ": weight " +
+                         std::to_string(v) + " is not ternary");
       }
     }
     PackedMatrix m;
@@ -48,14 +48,14 @@ class PackedMatrix {
 
   // Zero-copy view of bytes already in F's layout (e.g. a memory-mapped
   // GGUF tensor); the bytes must outlive the view.
-  static PackedMatrix View(std::span<const uint8_t> bytes, size_t rows, size_t cols,
-                           float alpha) {
+  static PackedMatrix View(std::span<const uint8_t> bytes, size_t rows,
+                           size_t cols, float alpha) {
     F::CheckShape(rows, cols);
     if (bytes.size() < F::PackedBytes(rows, cols)) {
-      throw ShapeError(std::string(F::kName) + ": " + std::to_string(bytes.size()) +
-                       " bytes for a " + std::to_string(rows) + "x" +
-                       std::to_string(cols) + " matrix, need " +
-                       std::to_string(F::PackedBytes(rows, cols)));
+      throw ShapeError(
+          std::string(F::kName) + ": " + std::to_string(bytes.size()) +
+          " bytes for a " + std::to_string(rows) + "x" + std::to_string(cols) +
+          " matrix, need " + std::to_string(F::PackedBytes(rows, cols)));
     }
     PackedMatrix m;
     m.data_ = bytes.data();

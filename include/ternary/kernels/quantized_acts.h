@@ -27,7 +27,8 @@ class QuantizedActs {
     cols_ = cols;
     stride_ = RoundUp(cols == 0 ? 1 : cols, kRowPadding);
     max_abs_ = max_abs;
-    if (q_.size() < n_tokens * stride_) q_ = AlignedBuffer<int8_t>(n_tokens * stride_);
+    if (q_.size() < n_tokens * stride_)
+      q_ = AlignedBuffer<int8_t>(n_tokens * stride_);
     std::memset(q_.data(), 0, n_tokens * stride_);
     scales_.assign(n_tokens, quant::ActScale{});
   }

@@ -104,7 +104,8 @@ class Model {
   // projection into Format once. Throws FormatError (bad or unsupported
   // files, naming file and tensor/key) or ShapeError (the file's dims
   // disagree with kD, naming the field).
-  static Model Load(const std::filesystem::path& path, const LoadOptions& options = {}) {
+  static Model Load(const std::filesystem::path& path,
+                    const LoadOptions& options = {}) {
     return WithCheckpoint(path, [&](auto& source, const std::string& name) {
       return FromSource(source, name, options);
     });
@@ -171,11 +172,14 @@ class Model {
   }
   // Bytes of the packed projections and the embedding / head tables.
   size_t WeightBytes() const noexcept {
-    size_t bytes = embed_.bytes() + (config_.tie_word_embeddings ? 0 : lm_head_.bytes());
+    size_t bytes =
+        embed_.bytes() + (config_.tie_word_embeddings ? 0 : lm_head_.bytes());
     for (const Layer& l : layers_) {
-      for (const auto* w : {&l.q.weights(), &l.k.weights(), &l.v.weights(), &l.o.weights()})
+      for (const auto* w :
+           {&l.q.weights(), &l.k.weights(), &l.v.weights(), &l.o.weights()})
         bytes += w->bytes().size();
-      for (const auto* w : {&l.gate.weights(), &l.up.weights(), &l.down.weights()})
+      for (const auto* w :
+           {&l.gate.weights(), &l.up.weights(), &l.down.weights()})
         bytes += w->bytes().size();
     }
     return bytes;

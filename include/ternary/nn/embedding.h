@@ -36,11 +36,16 @@ enum class HeadPrecision {
 
 inline std::string_view HeadPrecisionName(HeadPrecision p) {
   switch (p) {
-    case HeadPrecision::kAuto: return "auto";
-    case HeadPrecision::kF32: return "f32";
-    case HeadPrecision::kBF16: return "bf16";
-    case HeadPrecision::kF16: return "f16";
-    case HeadPrecision::kQ8: return "q8";
+    case HeadPrecision::kAuto:
+      return "auto";
+    case HeadPrecision::kF32:
+      return "f32";
+    case HeadPrecision::kBF16:
+      return "bf16";
+    case HeadPrecision::kF16:
+      return "f16";
+    case HeadPrecision::kQ8:
+      return "q8";
   }
   return "?";
 }
@@ -70,14 +75,17 @@ class Embedding {
                        " values for " + std::to_string(vocab) + " x " +
                        std::to_string(dim));
     }
-    if (precision == HeadPrecision::kAuto) precision = ExactPrecision(table.span());
+    if (precision == HeadPrecision::kAuto)
+      precision = ExactPrecision(table.span());
     precision_ = precision;
     switch (precision) {
       case HeadPrecision::kBF16:
-        table_ = DenseMatrix<hwy::bfloat16_t>::FromFloats(table.span(), vocab, dim);
+        table_ =
+            DenseMatrix<hwy::bfloat16_t>::FromFloats(table.span(), vocab, dim);
         break;
       case HeadPrecision::kF16:
-        table_ = DenseMatrix<hwy::float16_t>::FromFloats(table.span(), vocab, dim);
+        table_ =
+            DenseMatrix<hwy::float16_t>::FromFloats(table.span(), vocab, dim);
         break;
       case HeadPrecision::kQ8:
         table_ = Q8RowMatrix::Quantize(vocab, dim, [&](size_t r, float* out) {
@@ -105,10 +113,14 @@ class Embedding {
     for (size_t t = 0; t < ids.size(); ++t) {
       if (ids[t] < 0 || static_cast<size_t>(ids[t]) >= vocab_) {
         throw UsageError("token id " + std::to_string(ids[t]) +
-                         " outside the vocabulary [0, " + std::to_string(vocab_) + ")");
+                         " outside the vocabulary [0, " +
+                         std::to_string(vocab_) + ")");
       }
-      std::visit([&](const auto& m) { m.RowToFloat(static_cast<size_t>(ids[t]), out + t * ldo); },
-                 table_);
+      std::visit(
+          [&](const auto& m) {
+            m.RowToFloat(static_cast<size_t>(ids[t]), out + t * ldo);
+          },
+          table_);
     }
   }
 
@@ -125,7 +137,8 @@ class Embedding {
             acts.Quantize<quant::Int8AbsMax>(h, n, dim_, ldh);
             Q8MatMul<Simd>(m, acts, logits, ldl, pool);
           } else {
-            DenseMatMul<typename M::Element, Simd>(m, h, ldh, n, logits, ldl, pool);
+            DenseMatMul<typename M::Element, Simd>(m, h, ldh, n, logits, ldl,
+                                                   pool);
           }
         },
         table_);

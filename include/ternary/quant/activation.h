@@ -24,13 +24,13 @@ namespace detail {
 // rounding mode, which is round-to-nearest-even unless a caller changed it.
 inline float RoundHalfEven(float v) noexcept { return std::nearbyint(v); }
 
-inline ActScale QuantizeWithScale(const float* x, size_t n, float scale,
-                                  int lo, int hi, int8_t* q) noexcept {
+inline ActScale QuantizeWithScale(const float* x, size_t n, float scale, int lo,
+                                  int hi, int8_t* q) noexcept {
   int32_t sum = 0;
   for (size_t i = 0; i < n; ++i) {
     const float r = RoundHalfEven(x[i] * scale);
-    const int v = static_cast<int>(std::clamp(r, static_cast<float>(lo),
-                                              static_cast<float>(hi)));
+    const int v = static_cast<int>(
+        std::clamp(r, static_cast<float>(lo), static_cast<float>(hi)));
     q[i] = static_cast<int8_t>(v);
     sum += v;
   }
@@ -64,7 +64,8 @@ struct Int4AbsMean {
   static ActScale Quantize(const float* x, size_t n, int8_t* q) noexcept {
     double sum_abs = 0.0;
     for (size_t i = 0; i < n; ++i) sum_abs += std::fabs(x[i]);
-    const float beta = n ? static_cast<float>(sum_abs / static_cast<double>(n)) : 0.0f;
+    const float beta =
+        n ? static_cast<float>(sum_abs / static_cast<double>(n)) : 0.0f;
     const float scale = 2.6457513f / (beta + 1e-5f);  // √7
     return detail::QuantizeWithScale(x, n, scale, -8, 7, q);
   }

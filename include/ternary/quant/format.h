@@ -20,10 +20,10 @@ template <class F>
 concept PackingFormat = requires(const int8_t* t, int8_t* tm, const uint8_t* p,
                                  uint8_t* pm, size_t n) {
   { F::kName } -> std::convertible_to<std::string_view>;
-  { F::CheckShape(n, n) };
+  {F::CheckShape(n, n)};
   { F::PackedBytes(n, n) } -> std::same_as<size_t>;
-  { F::Pack(t, n, n, pm) };
-  { F::Unpack(p, n, n, tm) };
+  {F::Pack(t, n, n, pm)};
+  {F::Unpack(p, n, n, tm)};
   { F::PreparedActBytes(n) } -> std::same_as<size_t>;
 };
 

@@ -45,7 +45,8 @@ struct I2S {
     return RoundUp(cols, 4 * kBlockWeights);
   }
 
-  static void Pack(const int8_t* t, size_t rows, size_t cols, uint8_t* out) noexcept {
+  static void Pack(const int8_t* t, size_t rows, size_t cols,
+                   uint8_t* out) noexcept {
     const size_t kp = PaddedCols(cols);
     for (size_t r = 0; r < rows; ++r) {
       uint8_t* row = out + r * kp / 4;
@@ -65,7 +66,8 @@ struct I2S {
 
   // Code 3 never occurs in valid data; it unpacks as +2 so that a corrupt
   // matrix is visible in tests rather than silently zeroed.
-  static void Unpack(const uint8_t* p, size_t rows, size_t cols, int8_t* t) noexcept {
+  static void Unpack(const uint8_t* p, size_t rows, size_t cols,
+                     int8_t* t) noexcept {
     const size_t kp = PaddedCols(cols);
     for (size_t r = 0; r < rows; ++r) {
       const uint8_t* row = p + r * kp / 4;

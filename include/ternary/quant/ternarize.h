@@ -22,8 +22,9 @@ inline float AbsMeanTernarize(std::span<const float> w, std::span<int8_t> t) {
   }
   double sum = 0.0;
   for (float v : w) sum += std::fabs(v);
-  const float gamma = w.empty() ? 0.0f
-                                : static_cast<float>(sum / static_cast<double>(w.size()));
+  const float gamma =
+      w.empty() ? 0.0f
+                : static_cast<float>(sum / static_cast<double>(w.size()));
   const float s = 1.0f / std::max(gamma, 1e-5f);
   for (size_t i = 0; i < w.size(); ++i) {
     const float r = std::nearbyint(w[i] * s);

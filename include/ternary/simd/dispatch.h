@@ -21,14 +21,14 @@
 // argument, no commas): yields the pointer for the best target the CPU
 // supports. The first call goes through ChooseAndCall, which initialises
 // Highway's target choice and then calls the chosen target's function.
-#define TERNARY_CHOOSE(FUNC)                                                \
-  ([]() {                                                                   \
-    using Fn = decltype(&HWY_STATIC_DISPATCH(FUNC));                        \
-    static Fn const kTable[HWY_MAX_DYNAMIC_TARGETS + 2] = {                 \
-        &decltype(hwy::DeduceFunctionCache(&HWY_STATIC_DISPATCH(            \
-            FUNC)))::template ChooseAndCall<kTable>,                        \
-        HWY_CHOOSE_TARGET_LIST(FUNC), HWY_CHOOSE_FALLBACK(FUNC)};           \
-    return kTable[hwy::GetChosenTarget().GetIndex()];                       \
+#define TERNARY_CHOOSE(FUNC)                                              \
+  ([]() {                                                                 \
+    using Fn = decltype(&HWY_STATIC_DISPATCH(FUNC));                      \
+    static Fn const kTable[HWY_MAX_DYNAMIC_TARGETS + 2] = {               \
+        &decltype(hwy::DeduceFunctionCache(                               \
+            &HWY_STATIC_DISPATCH(FUNC)))::template ChooseAndCall<kTable>, \
+        HWY_CHOOSE_TARGET_LIST(FUNC), HWY_CHOOSE_FALLBACK(FUNC)};         \
+    return kTable[hwy::GetChosenTarget().GetIndex()];                     \
   }())
 
 #endif  // TERNARY_SIMD_DISPATCH_H_

@@ -21,9 +21,9 @@
 // functions (Highway's own ops keep their string, a subset of ours).
 #if HWY_TARGET == HWY_AVX3_DL && HWY_MAJOR == 1 && HWY_MINOR == 0
 #undef HWY_TARGET_STR
-#define HWY_TARGET_STR                                            \
-  HWY_TARGET_STR_AVX3                                             \
-  ",vpclmulqdq,avx512vbmi,avx512vbmi2,vaes,avxvnni,avx512vnni,"   \
+#define HWY_TARGET_STR                                          \
+  HWY_TARGET_STR_AVX3                                           \
+  ",vpclmulqdq,avx512vbmi,avx512vbmi2,vaes,avxvnni,avx512vnni," \
   "avx512bitalg,avx512vpopcntdq"
 #endif
 
@@ -42,19 +42,35 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace detail {
 inline __m128i MaddUbs(__m128i a, __m128i b) { return _mm_maddubs_epi16(a, b); }
-inline __m128i MaddOnes(__m128i a) { return _mm_madd_epi16(a, _mm_set1_epi16(1)); }
+inline __m128i MaddOnes(__m128i a) {
+  return _mm_madd_epi16(a, _mm_set1_epi16(1));
+}
 #if HWY_TARGET <= HWY_AVX2
-inline __m256i MaddUbs(__m256i a, __m256i b) { return _mm256_maddubs_epi16(a, b); }
-inline __m256i MaddOnes(__m256i a) { return _mm256_madd_epi16(a, _mm256_set1_epi16(1)); }
+inline __m256i MaddUbs(__m256i a, __m256i b) {
+  return _mm256_maddubs_epi16(a, b);
+}
+inline __m256i MaddOnes(__m256i a) {
+  return _mm256_madd_epi16(a, _mm256_set1_epi16(1));
+}
 #endif
 #if HWY_TARGET <= HWY_AVX3
-inline __m512i MaddUbs(__m512i a, __m512i b) { return _mm512_maddubs_epi16(a, b); }
-inline __m512i MaddOnes(__m512i a) { return _mm512_madd_epi16(a, _mm512_set1_epi16(1)); }
+inline __m512i MaddUbs(__m512i a, __m512i b) {
+  return _mm512_maddubs_epi16(a, b);
+}
+inline __m512i MaddOnes(__m512i a) {
+  return _mm512_madd_epi16(a, _mm512_set1_epi16(1));
+}
 #endif
 #if TERNARY_HAVE_VNNI
-inline __m128i DpBusd(__m128i s, __m128i a, __m128i b) { return _mm_dpbusd_epi32(s, a, b); }
-inline __m256i DpBusd(__m256i s, __m256i a, __m256i b) { return _mm256_dpbusd_epi32(s, a, b); }
-inline __m512i DpBusd(__m512i s, __m512i a, __m512i b) { return _mm512_dpbusd_epi32(s, a, b); }
+inline __m128i DpBusd(__m128i s, __m128i a, __m128i b) {
+  return _mm_dpbusd_epi32(s, a, b);
+}
+inline __m256i DpBusd(__m256i s, __m256i a, __m256i b) {
+  return _mm256_dpbusd_epi32(s, a, b);
+}
+inline __m512i DpBusd(__m512i s, __m512i a, __m512i b) {
+  return _mm512_dpbusd_epi32(s, a, b);
+}
 #endif
 }  // namespace detail
 

@@ -17,7 +17,7 @@ struct Reference {};
 
 template <class S>
 concept Policy = std::same_as<S, Dynamic> || std::same_as<S, Static> ||
-                 std::same_as<S, Reference>;
+    std::same_as<S, Reference>;
 
 }  // namespace ternary::simd
 

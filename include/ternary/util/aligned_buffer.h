@@ -25,7 +25,8 @@ class AlignedBuffer {
     if (n == 0) return;
     // Round the allocation up to whole cache lines so vector loads of the
     // last partial vector stay inside the allocation.
-    const size_t bytes = (n * sizeof(T) + kAlignment - 1) / kAlignment * kAlignment;
+    const size_t bytes =
+        (n * sizeof(T) + kAlignment - 1) / kAlignment * kAlignment;
     void* p = std::aligned_alloc(kAlignment, bytes);
     if (p == nullptr) throw std::bad_alloc();
     std::memset(p, 0, bytes);

@@ -39,13 +39,13 @@ class UsageError : public Error {
 #ifndef NDEBUG
 #include <cstdio>
 #include <cstdlib>
-#define TERNARY_DASSERT(cond)                                              \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__,      \
-                   __LINE__, #cond);                                       \
-      std::abort();                                                        \
-    }                                                                      \
+#define TERNARY_DASSERT(cond)                                         \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, \
+                   __LINE__, #cond);                                  \
+      std::abort();                                                   \
+    }                                                                 \
   } while (0)
 #else
 #define TERNARY_DASSERT(cond) \

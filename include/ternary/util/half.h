@@ -15,7 +15,8 @@ inline float Bf16ToFloat(uint16_t b) noexcept {
 // Round to nearest even, as torch does; NaN stays NaN.
 inline uint16_t FloatToBf16(float f) noexcept {
   uint32_t u = std::bit_cast<uint32_t>(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return static_cast<uint16_t>((u >> 16) | 0x40);
   u += 0x7fffu + ((u >> 16) & 1u);
   return static_cast<uint16_t>(u >> 16);
 }
@@ -38,7 +39,7 @@ inline uint16_t FloatToF16(float f) noexcept {
   const uint32_t u = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
   const uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00u;  // NaN
+  if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
   if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds to >= 65520: inf
   if (abs < 0x38800000u) {                        // below 2^-14: subnormal
     // Scale so the result's units are 2^-24, then round to nearest even.

@@ -8,8 +8,12 @@
 
 namespace ternary {
 
-constexpr size_t DivCeil(size_t a, size_t b) noexcept { return (a + b - 1) / b; }
-constexpr size_t RoundUp(size_t a, size_t b) noexcept { return DivCeil(a, b) * b; }
+constexpr size_t DivCeil(size_t a, size_t b) noexcept {
+  return (a + b - 1) / b;
+}
+constexpr size_t RoundUp(size_t a, size_t b) noexcept {
+  return DivCeil(a, b) * b;
+}
 
 // Overflow-checked arithmetic for sizes read from files: nullopt on overflow.
 inline std::optional<uint64_t> CheckedAdd(uint64_t a, uint64_t b) noexcept {
