@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "model/gguf_builder.h"
+#include "model/projections.h"
 #include "ternary/io/gguf.h"
 #include "ternary/model/checkpoint.h"
 #include "ternary/model/hf_checkpoint.h"
@@ -63,36 +64,6 @@ int64_t Ulps(float a, float b) {
   return std::abs(int64_t(ia) - int64_t(ib));
 }
 
-std::vector<TensorId> Projections(int layers) {
-  std::vector<TensorId> ids;
-  for (int l = 0; l < layers; ++l) {
-    for (auto k : {TensorId::kQ, TensorId::kK, TensorId::kV, TensorId::kO,
-                   TensorId::kGate, TensorId::kUp, TensorId::kDown}) {
-      ids.push_back({k, l});
-    }
-  }
-  return ids;
-}
-
-// [rows, cols] of a projection.
-std::pair<size_t, size_t> Shape(const ModelConfig& c, TensorId id) {
-  const size_t h = c.dims.hidden, f = c.dims.ffn;
-  switch (id.kind) {
-    case TensorId::kQ:
-      return {c.q_dim(), h};
-    case TensorId::kK:
-    case TensorId::kV:
-      return {c.kv_dim(), h};
-    case TensorId::kO:
-      return {h, c.q_dim()};
-    case TensorId::kGate:
-    case TensorId::kUp:
-      return {f, h};
-    default:
-      return {h, f};
-  }
-}
-
 TEST_CASE("real GGUFs: config, ternary values and scales equal the masters'") {
   for (const RealFile& rf : kRealFiles) {
     CAPTURE(rf.gguf);
@@ -112,9 +83,9 @@ TEST_CASE("real GGUFs: config, ternary values and scales equal the masters'") {
     CHECK(g.file().FindTensor("blk.0.attn_q.weight")->type == rf.type);
 
     size_t values = 0, differ = 0, alpha_exact = 0, max_ulps = 0;
-    const auto ids = Projections(a.dims.layers);
+    const auto ids = test::Projections(a.dims.layers);
     for (const TensorId id : ids) {
-      const auto [rows, cols] = Shape(a, id);
+      const auto [rows, cols] = test::ProjectionShape(a, id);
       const TernaryMatrix x = g.Ternary(id, rows, cols);
       const TernaryMatrix y = hf.Ternary(id, rows, cols);
       REQUIRE(x.values.size() == y.values.size());
@@ -213,8 +184,8 @@ TEST_CASE("tiny built GGUFs: every ternary type round trips") {
     CHECK(c.max_position_embeddings == 128);
     CHECK(c.bos_token_id == 15);
     CHECK(c.eos_token_id == -1);
-    for (const TensorId id : Projections(1)) {
-      const auto [rows, cols] = Shape(c, id);
+    for (const TensorId id : test::Projections(1)) {
+      const auto [rows, cols] = test::ProjectionShape(c, id);
       const std::string name = GgufTensorName(id);
       const TernaryMatrix m = g.Ternary(id, rows, cols);
       CHECK(m.values == t.ternary.at(name));

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "model/projections.h"
 #include "ternary/io/gguf.h"
 #include "ternary/model/convert.h"
 #include "ternary/model/gguf_checkpoint.h"
@@ -29,35 +30,6 @@ const std::filesystem::path kData = TERNARY_TEST_DATA_DIR;
 const std::filesystem::path kModels = TERNARY_MODELS_DIR;
 const std::filesystem::path kTinyMaster = kData / "tiny-shakespeare-bf16";
 const std::filesystem::path kRandomMaster = kData / "random-256-bf16";
-
-std::vector<TensorId> AllProjections(int layers) {
-  std::vector<TensorId> ids;
-  for (int l = 0; l < layers; ++l) {
-    for (auto k : {TensorId::kQ, TensorId::kK, TensorId::kV, TensorId::kO,
-                   TensorId::kGate, TensorId::kUp, TensorId::kDown}) {
-      ids.push_back({k, l});
-    }
-  }
-  return ids;
-}
-
-std::pair<size_t, size_t> ProjShape(const ModelConfig& c, TensorId id) {
-  const size_t h = c.dims.hidden, f = c.dims.ffn;
-  switch (id.kind) {
-    case TensorId::kQ:
-      return {c.q_dim(), h};
-    case TensorId::kK:
-    case TensorId::kV:
-      return {c.kv_dim(), h};
-    case TensorId::kO:
-      return {h, c.q_dim()};
-    case TensorId::kGate:
-    case TensorId::kUp:
-      return {f, h};
-    default:
-      return {h, f};
-  }
-}
 
 ConvertOptions Options(GgufWeightType w, GgufEmbeddingType e) {
   ConvertOptions o;
@@ -252,8 +224,8 @@ TEST_CASE("convert round trip: same ternary values, scales and tokenizer") {
     CHECK(a.tie_word_embeddings == b.tie_word_embeddings);
     CHECK(a.bos_token_id == b.bos_token_id);
     CHECK(a.eos_token_id == b.eos_token_id);
-    for (const TensorId id : AllProjections(a.dims.layers)) {
-      const auto [rows, cols] = ProjShape(a, id);
+    for (const TensorId id : test::Projections(a.dims.layers)) {
+      const auto [rows, cols] = test::ProjectionShape(a, id);
       const TernaryMatrix x = g.Ternary(id, rows, cols);
       const TernaryMatrix y = hf.Ternary(id, rows, cols);
       CHECK(x.values == y.values);
