@@ -200,11 +200,14 @@ TEST_CASE("bf16 master checkpoint = packed checkpoint") {
                          << "%, master vs its transformers reference "
                          << gap * 100 << "% of the row range");
     CHECK(worst < 0.05);
-    CHECK(gap < 0.01);
+    // α from PyTorch's float32 mean (quant/torch_sum.h) and the activation
+    // scale rounded as PyTorch rounds it (quant/activation.h): no code
+    // lands on the other side of a rounding boundary, so these are
+    // transformers' logits to float rounding (~1e-7 of the range).
+    CHECK(gap < 1e-5);
     for (size_t t = 0; t < c.ids.size(); ++t) {
-      const auto row = Row(lm, v, t);
-      const float top = *std::max_element(row.begin(), row.end());
-      CHECK((top - row[c.argmax[t]]) / Range(row) <= kNearTie);
+      CAPTURE(t);
+      CHECK(ArgMax(Row(lm, v, t)) == c.argmax[t]);
     }
     const size_t k = CheckGreedy(master, c, &pool);
     MESSAGE("bf16 case " << i << ": greedy " << k << "/48 equal");

@@ -41,7 +41,7 @@ TEST_CASE("Int8AbsMax on all-zero rows and extremes") {
   ActScale s;
   CHECK(Codes<Int8AbsMax>({0.0f, -0.0f, 0.0f}, &s) ==
         std::vector<int>{0, 0, 0});
-  CHECK(s.scale == 127.0f / 1e-5f);  // the 1e-5 floor
+  CHECK(s.scale == 127.0f * (1.0f / 1e-5f));  // the 1e-5 floor
   CHECK(s.sum == 0);
   CHECK(Codes<Int8AbsMax>({1e30f, -1e30f, 1e-30f}) ==
         std::vector<int>{127, -127, 0});

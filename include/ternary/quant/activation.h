@@ -40,6 +40,10 @@ inline ActScale QuantizeWithScale(const float* x, size_t n, float scale, int lo,
 
 // Per-token absmax to int8, bit-identical to transformers' BitNet ActQuant in
 // float32: m = max(max|x|, 1e-5), s = 127 / m, q = clamp(rne(x·s), −128, 127).
+// PyTorch evaluates `127 / t` as `t.reciprocal() * 127`, so s is rounded
+// twice: fl(127 · fl(1 / m)). That differs from fl(127 / m) (bitnet.cpp's
+// I2_S) by one float step for about a quarter of the tokens, enough to move
+// codes across rounding boundaries; transformers is the reference we match.
 struct Int8AbsMax {
   static constexpr std::string_view kName = "int8-absmax";
   static constexpr int kBits = 8;
@@ -48,7 +52,7 @@ struct Int8AbsMax {
   static ActScale Quantize(const float* x, size_t n, int8_t* q) noexcept {
     float m = 0.0f;
     for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
-    const float scale = 127.0f / std::max(m, 1e-5f);
+    const float scale = 127.0f * (1.0f / std::max(m, 1e-5f));
     return detail::QuantizeWithScale(x, n, scale, -128, 127, q);
   }
 };
