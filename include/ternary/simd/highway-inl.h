@@ -33,9 +33,11 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 #undef TERNARY_HAVE_X86_DOT
 #undef TERNARY_HAVE_VNNI
-// Whether this target has the integer dot-product ops below; elsewhere the
-// kernels use the scalar reference (NEON/SVE kernels: not written yet).
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR
+// Whether this target has the x86 integer dot-product ops below (not the
+// HWY_SCALAR / HWY_EMU128 fallbacks, whose vectors are plain arrays, as
+// clang's attainable targets include); elsewhere the kernels use the scalar
+// reference (NEON/SVE kernels: not written yet).
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
 #define TERNARY_HAVE_X86_DOT 1
 // 512-bit VPDPBUSD (u8·i8 quads into i32, no saturation).
 #define TERNARY_HAVE_VNNI (HWY_TARGET == HWY_AVX3_DL)
@@ -105,7 +107,7 @@ HWY_INLINE hn::Vec<DI32> SumOfMulQuadAccumulate(DI32 di32, VU8 a, VI8 b,
 #else
 #define TERNARY_HAVE_X86_DOT 0
 #define TERNARY_HAVE_VNNI 0
-#endif  // HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR
+#endif  // HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR/EMU128
 
 // Upstream ReduceSum (Highway 1.0.5).
 template <class D>
