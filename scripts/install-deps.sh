@@ -2,7 +2,10 @@
 # Installs the Debian/Ubuntu packages ternary builds with (root or sudo).
 set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config meson ccache libhwy-dev doctest-dev
-      libbenchmark-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev)
+      libbenchmark-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
+      # scripts/fuzz.sh: libFuzzer (only a Recommends of clang-14) and
+      # llvm-symbolizer for readable sanitizer reports.
+      clang libclang-rt-dev llvm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
 // Matmul kernels: format × activation width × 2B4T shape × tokens × target.
 //
-//   build/bench/ternary_kernels_bench --benchmark_repetitions=5 \
+//   build/bench/ternary_kernels_bench --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true --benchmark_filter='a8/.*/1/'
 //
 // Weights are cold: each iteration uses the next of enough copies of the

@@ -146,8 +146,12 @@ inline uint64_t GgmlTensorBytes(GgmlType type, std::span<const int64_t> ne) {
                          " is not a multiple of the " + std::string(info.name) +
                          " block size " + std::to_string(info.block_elements));
       }
-      const auto row = CheckedAdd(info.row_header_bytes,
-                                  ne0 / info.block_elements * info.block_bytes);
+      // Every product checked: an unchecked ne0 · 4 once wrapped 2^62 + 16
+      // F32 values to a 64-byte payload (fuzz/README.md).
+      const auto blocks =
+          CheckedMul(ne0 / info.block_elements, info.block_bytes);
+      const auto row =
+          blocks ? CheckedAdd(info.row_header_bytes, *blocks) : std::nullopt;
       const auto total = row ? CheckedMul(*row, rows) : std::nullopt;
       if (!total) detail::ThrowGgmlSizeOverflow();
       return *total;

@@ -95,9 +95,15 @@ class ConfigReader {
       Fail(key, "is missing");
     }
     if (!v->is_number_integer()) Fail(key, "must be an integer");
-    const int64_t x = v->get<int64_t>();
-    if (x <= 0 || x > (int64_t{1} << 30)) Fail(key, "must be positive");
-    return static_cast<int>(x);
+    constexpr uint64_t kMax = uint64_t{1} << 30;
+    if (!v->is_number_unsigned() || v->get<uint64_t>() == 0) {
+      Fail(key, "must be positive, got " + v->dump());
+    }
+    if (v->get<uint64_t>() > kMax) {
+      Fail(key, "is " + v->dump() + ", more than the " + std::to_string(kMax) +
+                    " supported");
+    }
+    return static_cast<int>(v->get<uint64_t>());
   }
 
   double Number(const nlohmann::json& obj, const std::string& key,
@@ -176,7 +182,14 @@ inline HfConfig HfConfig::Parse(std::string_view text,
   c.num_attention_heads = r.PositiveInt("num_attention_heads");
   c.num_key_value_heads =
       r.PositiveInt("num_key_value_heads", c.num_attention_heads);
-  c.head_dim = r.PositiveInt("head_dim", c.hidden_size / c.num_attention_heads);
+  const int derived_head_dim = c.hidden_size / c.num_attention_heads;
+  if (derived_head_dim == 0 && r.Find(j, "head_dim") == nullptr) {
+    r.Fail("head_dim", "is missing, and hidden_size " +
+                           std::to_string(c.hidden_size) +
+                           " / num_attention_heads " +
+                           std::to_string(c.num_attention_heads) + " is 0");
+  }
+  c.head_dim = r.PositiveInt("head_dim", derived_head_dim);
   c.vocab_size = r.PositiveInt("vocab_size");
   c.max_position_embeddings = r.PositiveInt("max_position_embeddings", 2048);
   c.rms_norm_eps = static_cast<float>(r.Number(j, "rms_norm_eps", 1e-5));

@@ -32,6 +32,34 @@ HWY_INLINE hn::Vec<DF> LoadAsFloat(DF df, const T* HWY_RESTRICT p) {
   }
 }
 
+#if TERNARY_SIZELESS_VECTORS
+// SVE: no arrays of vectors, so each (row, token) of the tile on its own,
+// with two accumulators.
+template <class T, size_t kR, size_t kT>
+HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
+  const hn::ScalableTag<float> df;
+  const size_t N = hn::Lanes(df);
+  for (size_t r = 0; r < kR; ++r) {
+    const T* w = static_cast<const T*>(a.w) + (row + r) * a.cols;
+    for (size_t t = 0; t < kT; ++t) {
+      const float* x = a.x + (token + t) * a.ldx;
+      auto acc0 = hn::Zero(df), acc1 = hn::Zero(df);
+      size_t i = 0;
+      for (; i + 2 * N <= a.cols; i += 2 * N) {
+        acc0 = hn::MulAdd(LoadAsFloat(df, w + i), hn::LoadU(df, x + i), acc0);
+        acc1 = hn::MulAdd(LoadAsFloat(df, w + i + N), hn::LoadU(df, x + i + N),
+                          acc1);
+      }
+      for (; i + N <= a.cols; i += N) {
+        acc0 = hn::MulAdd(LoadAsFloat(df, w + i), hn::LoadU(df, x + i), acc0);
+      }
+      float sum = ReduceSum(df, hn::Add(acc0, acc1));
+      for (; i < a.cols; ++i) sum += ternary::ToFloat(w[i]) * x[i];
+      a.y[(token + t) * a.ldy + row + r] = sum;
+    }
+  }
+}
+#else
 // kR rows × kT tokens; 2 FMA ports × 4-cycle latency want ≥ 8 chains, so
 // GEMV uses 4 rows × 2 accumulators.
 template <class T, size_t kR, size_t kT>
@@ -76,6 +104,7 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
     }
   }
 }
+#endif  // TERNARY_SIZELESS_VECTORS
 
 }  // namespace dense
 

@@ -117,10 +117,11 @@ struct ModelConfig {
     if (d.head_dim % 2 != 0) {
       fail("head_dim " + std::to_string(d.head_dim) + " must be even");
     }
-    if (d.heads * d.head_dim != d.hidden) {
-      fail("num_attention_heads * head_dim = " +
-           std::to_string(d.heads * d.head_dim) + " differs from hidden_size " +
-           std::to_string(d.hidden));
+    // In 64 bits: each factor may be up to INT_MAX.
+    const int64_t q_dim = int64_t{d.heads} * d.head_dim;
+    if (q_dim != d.hidden) {
+      fail("num_attention_heads * head_dim = " + std::to_string(q_dim) +
+           " differs from hidden_size " + std::to_string(d.hidden));
     }
     if (!(rms_norm_eps >= 0.0f)) fail("rms_norm_eps must be >= 0");
     if (!(rope_theta > 0.0)) fail("rope_theta must be positive");

@@ -147,9 +147,8 @@ inline std::optional<nlohmann::json> ReadOptionalJson(
   ss << in.rdbuf();
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr,
                                            /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    throw FormatError(path.string() + ": not a JSON object");
-  }
+  if (j.is_discarded()) throw FormatError(path.string() + ": not valid JSON");
+  if (!j.is_object()) throw FormatError(path.string() + ": not a JSON object");
   return j;
 }
 

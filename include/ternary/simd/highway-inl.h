@@ -31,6 +31,15 @@ HWY_BEFORE_NAMESPACE();
 namespace ternary::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+#undef TERNARY_SIZELESS_VECTORS
+// SVE vectors are sizeless types (svint32_t...), also for the fixed-width
+// SVE_256/SVE2_128 targets: no arrays or class members of them.
+#if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SVE_256 || HWY_TARGET == HWY_SVE2_128
+#define TERNARY_SIZELESS_VECTORS 1
+#else
+#define TERNARY_SIZELESS_VECTORS 0
+#endif
+
 #undef TERNARY_HAVE_X86_DOT
 #undef TERNARY_HAVE_VNNI
 // Whether this target has the x86 integer dot-product ops below (not the

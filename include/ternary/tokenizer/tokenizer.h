@@ -109,6 +109,10 @@ struct StringHash {
 
 // Ids beyond this are a corrupt file, not a vocabulary (Llama 3 has 128,256).
 inline constexpr int64_t kMaxTokenId = int64_t{1} << 24;
+// Vocabularies are dense: a file's ids may pass the number of tokens it
+// lists by at most this many. Each id costs a slot, so without the bound a
+// 15-byte ranks file naming id 2^24 - 1 allocated half a gigabyte.
+inline constexpr int64_t kMaxIdGap = int64_t{1} << 16;
 
 inline std::string ReadTokenizerFile(const std::filesystem::path& path) {
   std::error_code ec;
@@ -317,13 +321,24 @@ class Tokenizer {
     return bpe_.AddToken(token_bytes_[id], int32_t(id));
   }
 
+  // Bounds the ids of a file that lists `tokens` tokens (kMaxIdGap).
+  void LimitIds(size_t tokens) {
+    max_id_ = std::min<int64_t>(detail::kMaxTokenId,
+                                int64_t(tokens) + detail::kMaxIdGap);
+  }
+
   template <class Where>
   void CheckNewId(int64_t id, std::string_view source,
                   const Where& where) const {
-    if (id < 0 || id >= detail::kMaxTokenId) {
+    if (id < 0 || id >= max_id_) {
       throw FormatError(std::string(source) + ": " + where() + ": id " +
                         std::to_string(id) + " out of range [0, " +
-                        std::to_string(detail::kMaxTokenId) + ")");
+                        std::to_string(max_id_) + ")" +
+                        (max_id_ < detail::kMaxTokenId
+                             ? " (ids are dense: at most " +
+                                   std::to_string(detail::kMaxIdGap) +
+                                   " past the number of tokens the file lists)"
+                             : std::string()));
     }
     if (id < vocab_size() && types_[id] != TokenType::kUnused) {
       throw FormatError(std::string(source) + ": " + where() + ": id " +
@@ -450,6 +465,7 @@ class Tokenizer {
       added_by_text_;
   PreTokenizer pre_tokenizer_ = PreTokenizer::kLlama3;
   int32_t bos_ = -1, eos_ = -1, eot_ = -1;
+  int64_t max_id_ = detail::kMaxTokenId;  // CheckNewId's bound
 };
 
 // ---------------------------------------------------------------------------
@@ -462,6 +478,7 @@ inline Tokenizer Tokenizer::FromHfJsonText(std::string_view json_text,
       detail::ParseHfTokenizerJson(json_text, src);
   Tokenizer tok;
   tok.pre_tokenizer_ = options.pre_tokenizer;
+  tok.LimitIds(file.vocab.size() + file.added_tokens.size());
   tok.Resize(file.vocab.size());
   tok.bpe_.Reserve(file.vocab.size(), file.merges.size());
   for (const auto& entry : file.vocab) {
@@ -501,6 +518,7 @@ inline Tokenizer Tokenizer::FromTiktoken(
   Tokenizer tok;
   tok.pre_tokenizer_ = options.pre_tokenizer;
   const size_t lines = size_t(std::count(text.begin(), text.end(), '\n')) + 1;
+  tok.LimitIds(lines + specials.size());
   tok.bpe_.Reserve(lines, 2 * lines);  // Llama 3: 2.2 merges per token
   size_t line_no = 0;
   for (size_t pos = 0; pos < text.size();) {
