@@ -21,7 +21,8 @@ TEST_CASE("Highway targets under test") {
   std::string list;
   for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
     names.insert(hwy::TargetName(t));
-    list += (list.empty() ? "" : ",") + std::string(hwy::TargetName(t));
+    if (!list.empty()) list += ',';
+    list += hwy::TargetName(t);
   }
   MESSAGE("targets: " << list);
   CHECK(!names.empty());

@@ -46,7 +46,7 @@ inline void PermuteActs(const int8_t* q, size_t begin, size_t end, size_t unit,
 }
 
 // Scalar kernel on the packed bytes: the fallback for targets without the
-// integer dot product ops (HWY_SCALAR, non-x86 for now).
+// integer dot product ops (HWY_SCALAR, non-x86 other than Arm).
 inline int32_t DotScalar(const uint8_t* w, const int8_t* q,
                          size_t row_bytes) noexcept {
   int32_t s = 0;
@@ -58,6 +58,44 @@ inline int32_t DotScalar(const uint8_t* w, const int8_t* q,
   }
   return s;
 }
+
+#if TERNARY_HAVE_ARM_SIMD
+// Arm (NEON, SVE, SVE2): Σ c·q of one row and token, activations in natural
+// order. A step takes N weight bytes (N = 8 or 16 i16 lanes, dividing 32):
+// plane j of bytes p..p+N-1 meets the N contiguous activations at
+// 128·(p/32) + 32·j + p%32. Codes and activations widen to i16 and
+// ReorderWidenMulAccumulate (vmlal, SVE2 smlalb/t) sums the products in i32,
+// exact like the reference. N is capped at 16 so the layout needs no
+// permutation: wider SVE leaves lanes idle (half at 512 bits). Two accumulator
+// pairs, two planes each, halve the multiply-add dependency chains.
+HWY_INLINE int32_t DotWiden(const uint8_t* HWY_RESTRICT w,
+                            const int8_t* HWY_RESTRICT q, size_t row_bytes) {
+  const hn::CappedTag<int16_t, 16> di16;
+  const hn::Rebind<uint8_t, decltype(di16)> du8;
+  const hn::Rebind<int8_t, decltype(di16)> di8;
+  const hn::Repartition<int32_t, decltype(di16)> di32;
+  const size_t N = hn::Lanes(di16);
+  const auto three = hn::Set(di16, 3);
+  auto a0 = hn::Zero(di32), a1 = hn::Zero(di32);
+  auto b0 = hn::Zero(di32), b1 = hn::Zero(di32);
+  for (size_t p = 0; p < row_bytes; p += N) {
+    const auto x = hn::PromoteTo(di16, hn::LoadU(du8, w + p));
+    const int8_t* qp = q + 128 * (p / 32) + p % 32;
+    const auto q0 = hn::PromoteTo(di16, hn::LoadU(di8, qp));
+    const auto q1 = hn::PromoteTo(di16, hn::LoadU(di8, qp + 32));
+    const auto q2 = hn::PromoteTo(di16, hn::LoadU(di8, qp + 64));
+    const auto q3 = hn::PromoteTo(di16, hn::LoadU(di8, qp + 96));
+    a0 = hn::ReorderWidenMulAccumulate(di32, hn::ShiftRight<6>(x), q0, a0, a1);
+    a0 = hn::ReorderWidenMulAccumulate(
+        di32, hn::And(hn::ShiftRight<4>(x), three), q1, a0, a1);
+    b0 = hn::ReorderWidenMulAccumulate(
+        di32, hn::And(hn::ShiftRight<2>(x), three), q2, b0, b1);
+    b0 = hn::ReorderWidenMulAccumulate(di32, hn::And(x, three), q3, b0, b1);
+  }
+  // Only the total matters, so no RearrangeToOddPlusEven.
+  return ReduceSum(di32, hn::Add(hn::Add(a0, a1), hn::Add(b0, b1)));
+}
+#endif  // TERNARY_HAVE_ARM_SIMD
 
 #if TERNARY_HAVE_X86_DOT
 // Accumulates kR rows × kT tokens over weight bytes [begin, end) with
@@ -215,8 +253,13 @@ struct Kernel<quant::I2S> {
     const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
     for (size_t t = 0; t < a.n_tokens; ++t) {
       for (size_t r = row_begin; r < row_end; ++r) {
+#if TERNARY_HAVE_ARM_SIMD
+        const int32_t s = i2s::DotWiden(a.weights + r * row_bytes,
+                                        a.acts + t * a.act_stride, row_bytes);
+#else
         const int32_t s = i2s::DotScalar(a.weights + r * row_bytes,
                                          a.acts + t * a.act_stride, row_bytes);
+#endif
         StoreOutput(a, t, r, s - a.scales[t].sum);
       }
     }

@@ -40,12 +40,22 @@ namespace hn = hwy::HWY_NAMESPACE;
 #define TERNARY_SIZELESS_VECTORS 0
 #endif
 
+#undef TERNARY_HAVE_ARM_SIMD
+// NEON, SVE, SVE2 (not the HWY_SCALAR fallback): the kernels' portable
+// Highway paths (I2_S so far), tested under qemu-user
+// (scripts/cross-aarch64.sh).
+#if HWY_ARCH_ARM_A64 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+#define TERNARY_HAVE_ARM_SIMD 1
+#else
+#define TERNARY_HAVE_ARM_SIMD 0
+#endif
+
 #undef TERNARY_HAVE_X86_DOT
 #undef TERNARY_HAVE_VNNI
 // Whether this target has the x86 integer dot-product ops below (not the
 // HWY_SCALAR / HWY_EMU128 fallbacks, whose vectors are plain arrays, as
 // clang's attainable targets include); elsewhere the kernels use the scalar
-// reference (NEON/SVE kernels: not written yet).
+// reference, or on Arm a portable path (TERNARY_HAVE_ARM_SIMD).
 #if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
 #define TERNARY_HAVE_X86_DOT 1
 // 512-bit VPDPBUSD (u8·i8 quads into i32, no saturation).
