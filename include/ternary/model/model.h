@@ -123,7 +123,6 @@ class Model {
                  vocab = m.vocab();
     m.embed_ = nn::Embedding<Simd>(source.Floats({TensorId::kEmbed}, vocab, h),
                                    vocab, h, options.head);
-    m.layers_.reserve(m.layers());
     for (int l = 0; l < static_cast<int>(m.layers()); ++l) {
       auto norm = [&](TensorId::Kind kind, size_t n) {
         return source.Floats({kind, l}, 1, n);
