@@ -239,13 +239,6 @@ TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
   ThreadPool pool(2);
   const auto ref = LoadCases(kTinyMaster / "reference.json");
   REQUIRE(ref.size() == 4);
-  // Last-position gap vs the reference, worst over the prompts.
-  auto worst_gap = [&](auto&& last_row) {
-    double worst = 0;
-    for (size_t i = 0; i < ref.size(); ++i)
-      worst = std::max(worst, Gap(last_row(i), ref[i].last_logits));
-    return worst;
-  };
   struct File {
     const char* name;
     const char* peer;
@@ -267,44 +260,28 @@ TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
   };
   for (const File& f : files) {
     CAPTURE(f.name);
-    const M g = M::Load(kData / f.name);
-    std::vector<std::vector<float>> ours;
-    size_t positions = 0, equal = 0;
-    double worst_miss = 0;
-    for (const PeerCase& c : ref) {
-      ours.push_back(AllLogits(g, c.ids, &pool));
-      for (size_t t = 0; t < c.ids.size(); ++t) {
-        const auto row = Row(ours.back(), g.vocab(), t);
-        ++positions;
-        if (ArgMax(row) == c.argmax[t]) {
-          ++equal;
-        } else {
-          worst_miss = std::max(worst_miss, Margin(row, c.argmax[t]));
-        }
-      }
-    }
-    const double gap = worst_gap([&](size_t i) {
-      return Row(ours[i], g.vocab(), ref[i].ids.size() - 1);
-    });
+    // The reference is shaped like a peer file: VsPeer measures against it.
+    const Stats ours = VsPeer(M::Load(kData / f.name), ref, &pool);
     const auto peer = LoadCases(kData / f.peer);
-    const double peer_gap =
-        worst_gap([&](size_t i) { return std::span(peer[i].last_logits); });
+    double peer_gap = 0;
     size_t peer_equal = 0;
     for (size_t i = 0; i < ref.size(); ++i) {
+      peer_gap =
+          std::max(peer_gap, Gap(peer[i].last_logits, ref[i].last_logits));
       for (size_t t = 0; t < ref[i].argmax.size(); ++t)
         peer_equal += peer[i].argmax[t] == ref[i].argmax[t];
     }
-    MESSAGE(std::string(f.name)
-            << " vs transformers: ours " << gap * 100 << "%, argmax " << equal
-            << "/" << positions << "; bitnet.cpp " << peer_gap * 100
-            << "%, argmax " << peer_equal << "/" << positions);
-    CHECK(gap <= f.max_gap);
-    CHECK(gap <= peer_gap);
+    Report(std::string(f.name) + " vs transformers", ours);
+    MESSAGE("bitnet.cpp's own: " << peer_gap * 100 << "%, argmax " << peer_equal
+                                 << "/" << ours.positions);
+    CHECK(ours.worst <= f.max_gap);
+    CHECK(ours.worst <= peer_gap);
     if (f.every_argmax) {
-      CHECK(equal == positions);
-      CHECK(equal >= peer_equal);
+      CHECK(ours.argmax_equal == ours.positions);
+      CHECK(ours.argmax_equal >= peer_equal);
     } else {
-      CHECK(worst_miss <= 0.0025);  // near ties, within the file's own error
+      // near ties, within the file's own error
+      CHECK(ours.worst_miss <= 0.0025);
     }
   }
   // ik_llama's IQ2_BN was requantized from the F16 file with a Q8_0 table:
