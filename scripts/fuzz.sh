@@ -8,14 +8,15 @@
 #
 # Environment: TERNARY_FUZZ_ARGS adds libFuzzer flags to every run (e.g.
 # "-jobs=4 -workers=4"); TERNARY_FUZZ_PARALLEL targets at a time (2).
-# The corpus grows in build-fuzz/fuzz-corpus/<target> across runs.
+# The corpus grows in build-fuzz/fuzz-corpus/<target> across runs
+# (TERNARY_FUZZ_BUILD names another build folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 bash scripts/install-deps.sh
 
-build="build-fuzz"
+build=${TERNARY_FUZZ_BUILD:-build-fuzz}
 cxx=$(command -v clang++ || command -v clang++-14)
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=Debug -DTERNARY_BUILD_FUZZERS=ON \

@@ -1,27 +1,66 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test: the CMake build with CTest, every
-# way to consume the library (scripts/consumers.sh), and the meson build.
+# Builds everything and runs every test (CI calls this through .ci/run):
+#  1. the CMake build with g++ (-Werror) and CTest;
+#  2. every way to consume the library (scripts/consumers.sh);
+#  3. the meson build of the quick test programs;
+#  4. the suite under ASan + UBSan with clang (scripts/sanitize.sh);
+#  5. every libFuzzer target for a minute (scripts/fuzz.sh);
+#  6. the kernel tests cross-built for aarch64 and run under qemu
+#     (scripts/cross-aarch64.sh).
+# Measured cold on a 2-core runner: about 23 minutes in all; each stage
+# prints its time. TERNARY_CI_STAGES picks stages, e.g. "1 2" (default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+stages=${TERNARY_CI_STAGES:-1 2 3 4 5 6}
+want() { [[ " $stages " == *" $1 "* ]]; }
+stage_start=$SECONDS
+done_stage() {
+  echo "== stage $1 ($2) passed in $((SECONDS - stage_start)) s"
+  stage_start=$SECONDS
+}
 
-cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build-test -j"$jobs"
-ctest --test-dir build-test --output-on-failure -j"$jobs"
+if want 1; then
+  cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DTERNARY_WERROR=ON
+  cmake --build build-test -j"$jobs"
+  ctest --test-dir build-test --output-on-failure -j"$jobs"
+  done_stage 1 "g++ build, CTest"
+fi
 
-# Every way to consume the library: find_package after cmake --install,
-# pkg-config, add_subdirectory, FetchContent, a meson subproject.
-bash scripts/consumers.sh build-test/consumers
+# find_package after cmake --install, pkg-config, add_subdirectory,
+# FetchContent, a meson subproject.
+if want 2; then
+  bash scripts/consumers.sh build-test/consumers
+  done_stage 2 "five consumers"
+fi
 
-# meson builds the quick test programs with its own flags (the CMake build
-# above runs them all; this checks meson.build, within CI's time budget).
-meson setup build-test/meson . --buildtype=release --reconfigure >/dev/null 2>&1 ||
-  meson setup build-test/meson . --buildtype=release
-meson_tests=(ternary_quant_test ternary_gguf_test ternary_safetensors_test
-             ternary_bad_files_test ternary_fuzz_regressions_test
-             ternary_tokenizer_test)
-meson compile -C build-test/meson "${meson_tests[@]}"
-meson test -C build-test/meson --no-rebuild --num-processes "$jobs" \
-  --print-errorlogs "${meson_tests[@]}"
+# meson builds the quick test programs with its own flags (stage 1 runs
+# them all; this checks meson.build, within CI's time budget).
+if want 3; then
+  meson setup build-test/meson . --buildtype=release --reconfigure \
+    >/dev/null 2>&1 || meson setup build-test/meson . --buildtype=release
+  meson_tests=(ternary_quant_test ternary_gguf_test ternary_safetensors_test
+               ternary_bad_files_test ternary_fuzz_regressions_test
+               ternary_tokenizer_test)
+  meson compile -C build-test/meson "${meson_tests[@]}"
+  meson test -C build-test/meson --no-rebuild --num-processes "$jobs" \
+    --print-errorlogs "${meson_tests[@]}"
+  done_stage 3 "meson"
+fi
 
+if want 4; then
+  bash scripts/sanitize.sh build-test/asan
+  done_stage 4 "ASan + UBSan suite"
+fi
+
+if want 5; then
+  TERNARY_FUZZ_BUILD=build-test/fuzz bash scripts/fuzz.sh 60
+  done_stage 5 "fuzzing, 60 s per target"
+fi
+
+if want 6; then
+  bash scripts/cross-aarch64.sh build-test/aarch64
+  done_stage 6 "aarch64 under qemu"
+fi
