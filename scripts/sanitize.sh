@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test suite with clang 14 under AddressSanitizer +
-# UndefinedBehaviorSanitizer (every report fatal) and runs it.
+# UndefinedBehaviorSanitizer (every report fatal) and runs it; then the
+# thread pool's test under ThreadSanitizer.
 #   bash scripts/sanitize.sh [BUILD_DIR]     (default build-asan)
 #
 # Left out to fit CI's time budget: the CLI end-to-end tests (examples/,
@@ -30,3 +31,12 @@ symbolizer=$(command -v llvm-symbolizer || command -v llvm-symbolizer-14 || true
 export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
+
+# The thread pool's lock-free handshake under ThreadSanitizer.
+cmake -S . -B "$build-tsan" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
+  -DTERNARY_SANITIZE=thread -DTERNARY_WERROR=ON -DTERNARY_BUILD_BENCH=OFF \
+  -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_INSTALL=OFF \
+  -DTERNARY_TEST_AREAS=kernels
+cmake --build "$build-tsan" -j"$(nproc)" --target ternary_thread_pool_test
+TSAN_OPTIONS=halt_on_error=1 "$build-tsan/tests/kernels/ternary_thread_pool_test"

@@ -43,7 +43,7 @@ if want 3; then
     >/dev/null 2>&1 || meson setup build-test/meson . --buildtype=release
   meson_tests=(ternary_quant_test ternary_gguf_test ternary_safetensors_test
                ternary_bad_files_test ternary_fuzz_regressions_test
-               ternary_tokenizer_test)
+               ternary_tokenizer_test ternary_thread_pool_test)
   meson compile -C build-test/meson "${meson_tests[@]}"
   meson test -C build-test/meson --no-rebuild --num-processes "$jobs" \
     --print-errorlogs "${meson_tests[@]}"

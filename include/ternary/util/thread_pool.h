@@ -55,12 +55,18 @@ class ThreadPool {
     job_ = [&fn](size_t task, size_t thread) { fn(task, thread); };
     next_.store(begin, std::memory_order_relaxed);
     end_ = end;
-    pending_.store(workers_.size(), std::memory_order_relaxed);
+    // Open the job (no worker inside yet); the release publishes job_,
+    // next_ and end_ to every worker that enters.
+    state_.store(0, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_release);
     generation_.notify_all();
     Work(0);
-    // Wait until every worker has left this job.
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    // Every task is taken. Close the job so that workers still waking up
+    // skip it, and wait only for those inside, each finishing its task: a
+    // descheduled or sleeping worker never delays the caller.
+    state_.fetch_or(kClosed, std::memory_order_acq_rel);
+    for (int spin = 0;
+         (state_.load(std::memory_order_acquire) & kInsideMask) != 0; ++spin) {
       if (spin < kSpins) {
         TERNARY_PAUSE();
       } else {
@@ -71,6 +77,22 @@ class ThreadPool {
 
  private:
   static constexpr int kSpins = 1 << 14;
+  // state_: bit 32 says the job is closed, the low bits count the workers
+  // inside it.
+  static constexpr uint64_t kClosed = uint64_t{1} << 32;
+  static constexpr uint64_t kInsideMask = kClosed - 1;
+
+  // Enters the open job, if any: false once the caller has closed it.
+  bool Enter() {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    while ((s & kClosed) == 0) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                       std::memory_order_acquire)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   void Work(size_t thread) {
     for (;;) {
@@ -94,8 +116,9 @@ class ThreadPool {
       }
       seen = g;
       if (stop_.load(std::memory_order_relaxed)) return;
+      if (!Enter()) continue;
       Work(thread);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      state_.fetch_sub(1, std::memory_order_release);
     }
   }
 
@@ -104,7 +127,7 @@ class ThreadPool {
   std::function<void(size_t, size_t)> job_;
   std::atomic<size_t> next_{0};
   size_t end_ = 0;
-  std::atomic<size_t> pending_{0};
+  std::atomic<uint64_t> state_{kClosed};
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
 };
