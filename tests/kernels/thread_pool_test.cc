@@ -36,7 +36,8 @@ TEST_CASE("thread pool: each task once, back to back and after sleeping") {
     // Back to back, as decode does: the workers are still spinning, and
     // with one or two tasks most of them arrive after the job is closed.
     for (int i = 0; i < 2000; ++i) {
-      CheckRun(pool, static_cast<size_t>(i % 3), 1 + static_cast<size_t>(i % 37));
+      CheckRun(pool, static_cast<size_t>(i % 3),
+               1 + static_cast<size_t>(i % 37));
     }
     // After the workers have given up spinning and sleep.
     for (int i = 0; i < 3; ++i) {

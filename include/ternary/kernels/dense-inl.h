@@ -60,8 +60,8 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
   }
 }
 #else
-// kR rows × kT tokens; 2 FMA ports × 4-cycle latency want ≥ 8 chains, so
-// GEMV uses 4 rows × 2 accumulators.
+// kR rows × kT tokens, two accumulators each. GEMV reads one row at a time:
+// a single sequential stream from DRAM beats more FMA chains.
 template <class T, size_t kR, size_t kT>
 HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
   const hn::ScalableTag<float> df;
@@ -74,8 +74,10 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
   size_t i = 0;
   for (; i + 2 * N <= a.cols; i += 2 * N) {
     for (size_t r = 0; r < kR; ++r) {
-      // As in i2s-inl.h: prefetch the lines of the row tile after next.
-      hwy::Prefetch(w + r * a.cols + i + 2 * kR * a.cols);
+      // Prefetch 8 KB ahead (into L1, 48 KB on Zen 5): for GEMV on a
+      // 5 KB bf16 row this and one row per tile took the 2B4T head from
+      // 30-31 ms (4 rows, 8 rows ahead) to 24-26 ms (27 GB/s).
+      hwy::Prefetch(reinterpret_cast<const char*>(w + r * a.cols + i) + 8192);
       const V w0 = LoadAsFloat(df, w + r * a.cols + i);
       const V w1 = LoadAsFloat(df, w + r * a.cols + i + N);
       for (size_t t = 0; t < kT; ++t) {
@@ -117,9 +119,7 @@ void DenseRowsT(const DenseArgs& a, size_t row_begin, size_t row_end) {
     for (; r < row_end; ++r) dense::Tile<T, 1, 4>(a, r, t);
   }
   for (; t < a.n_tokens; ++t) {
-    size_t r = row_begin;
-    for (; r + 4 <= row_end; r += 4) dense::Tile<T, 4, 1>(a, r, t);
-    for (; r < row_end; ++r) dense::Tile<T, 1, 1>(a, r, t);
+    for (size_t r = row_begin; r < row_end; ++r) dense::Tile<T, 1, 1>(a, r, t);
   }
 }
 

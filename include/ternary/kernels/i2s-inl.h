@@ -101,10 +101,12 @@ HWY_INLINE int32_t DotWiden(const uint8_t* HWY_RESTRICT w,
 // Accumulates kR rows × kT tokens over weight bytes [begin, end) with
 // vectors of tag d. kA accumulators per (row, token) split the planes into
 // independent dependency chains (VNNI GEMV is latency-bound otherwise).
+// Each weight line is prefetched `ahead` bytes before its use.
 template <size_t kR, size_t kT, size_t kA, class D>
 HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                      const int8_t* HWY_RESTRICT acts, size_t act_stride,
-                     size_t begin, size_t end, int32_t (&sums)[kR][kT]) {
+                     size_t begin, size_t end, size_t ahead,
+                     int32_t (&sums)[kR][kT]) {
   const hn::Repartition<int8_t, D> di8;
   const hn::Repartition<uint16_t, D> du16;
   const hn::Repartition<int32_t, D> di32;
@@ -124,11 +126,7 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
     VU8 c[kR][4];
     HWY_UNROLL(16)
     for (size_t r = 0; r < kR; ++r) {
-      // Weights stream from DRAM once per token. The hardware prefetcher
-      // alone reached 12 GB/s of the core's 31-37; fetching the lines of
-      // the tile after next (each line once) reached 19-21 GB/s (2560x2560
-      // GEMV, cold); 1, 3, 4 and 8 tiles ahead were slower.
-      hwy::Prefetch(w + r * row_bytes + g + 2 * kR * row_bytes);
+      hwy::Prefetch(w + r * row_bytes + g + ahead);
       const VU8 x = hn::LoadU(du8, w + r * row_bytes + g);
       const auto x16 = hn::BitCast(du16, x);
       c[r][0] = hn::And(hn::BitCast(du8, hn::ShiftRight<6>(x16)), three);
@@ -180,21 +178,30 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 
 // kR rows × kT tokens of output: full vectors, then (512-bit targets only)
 // a 32-byte tail with half vectors.
+//
+// Prefetch distance. GEMV streams every weight byte from DRAM once per
+// token, so each line is prefetched (into L1) 16 rows ahead: 10 KB at
+// K = 2560. That took the cold 2560x2560 GEMV from 110 us (2 tiles = 8 rows
+// ahead: 15 GB/s) to 52-54 us (31 GB/s; the core streams 32-34 GB/s with
+// plain loads). Measured and slower: 8, 12, 32, 64 rows ahead, fixed 4-16
+// KB distances, L2-only hints, 1 or 2 rows per tile. GEMM tiles are
+// compute-bound: 2 tiles ahead.
 template <size_t kR, size_t kT, size_t kA>
 HWY_INLINE void OutputTile(const MatMulArgs& a, size_t row, size_t token) {
   const hn::ScalableTag<uint8_t> du8;
   const size_t L = hn::Lanes(du8);
   const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
   const size_t full = row_bytes / L * L;
+  const size_t ahead = (kT == 1 ? 16 : 2 * kR) * row_bytes;
   const uint8_t* w = a.weights + row * row_bytes;
   const int8_t* acts = a.acts + token * a.act_stride;
   int32_t sums[kR][kT] = {};
-  Tile<kR, kT, kA>(du8, w, row_bytes, acts, a.act_stride, 0, full, sums);
+  Tile<kR, kT, kA>(du8, w, row_bytes, acts, a.act_stride, 0, full, ahead, sums);
 #if HWY_TARGET <= HWY_AVX3
   if (full != row_bytes) {
     const hn::Half<decltype(du8)> dh;
     Tile<kR, kT, kA>(dh, w, row_bytes, acts, a.act_stride, full, row_bytes,
-                     sums);
+                     ahead, sums);
   }
 #endif
   for (size_t r = 0; r < kR; ++r) {
