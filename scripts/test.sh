@@ -7,7 +7,7 @@
 #  5. every libFuzzer target for a minute (scripts/fuzz.sh);
 #  6. the kernel tests cross-built for aarch64 and run under qemu
 #     (scripts/cross-aarch64.sh).
-# Measured cold on a 2-core runner: about 23 minutes in all; each stage
+# Measured cold on a 2-core VM: about 18 minutes in all; each stage
 # prints its time. TERNARY_CI_STAGES picks stages, e.g. "1 2" (default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -180,12 +180,15 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 // a 32-byte tail with half vectors.
 //
 // Prefetch distance. GEMV streams every weight byte from DRAM once per
-// token, so each line is prefetched (into L1) 16 rows ahead: 10 KB at
-// K = 2560. That took the cold 2560x2560 GEMV from 110 us (2 tiles = 8 rows
-// ahead: 15 GB/s) to 52-54 us (31 GB/s; the core streams 32-34 GB/s with
-// plain loads). Measured and slower: 8, 12, 32, 64 rows ahead, fixed 4-16
-// KB distances, L2-only hints, 1 or 2 rows per tile. GEMM tiles are
-// compute-bound: 2 tiles ahead.
+// token: it reads one row at a time (one sequential stream) and prefetches
+// each line 16 rows ahead (10 KB at K = 2560). Cold 2560x2560, medians of 5,
+// three alternating runs (static AVX3_DL build of ternary_kernels_bench):
+// 4 rows per tile, 8 rows ahead 96-99 us; 4 rows, 16 ahead 73-109 us;
+// 1 row, 16 ahead 64-80 us (6912x2560: 265-272 -> 177-205 us). Also
+// measured and not better: 8, 32, 64 rows or fixed 4-16 KB ahead, L2-only
+// hints, 2 rows per tile. With cache-resident weights one row is slower
+// (~67 vs ~44 us: fewer independent chains), but decode never runs hot.
+// GEMM tiles are compute-bound: 2 tiles ahead.
 template <size_t kR, size_t kT, size_t kA>
 HWY_INLINE void OutputTile(const MatMulArgs& a, size_t row, size_t token) {
   const hn::ScalableTag<uint8_t> du8;
@@ -250,11 +253,12 @@ struct Kernel<quant::I2S> {
       }
     }
     for (; t < a.n_tokens; ++t) {
-      // GEMV: 4 rows, and with VNNI one accumulator per plane.
+      // GEMV: one row at a time, a single sequential stream from DRAM (see
+      // OutputTile), and with VNNI one accumulator per plane.
       constexpr size_t kA = TERNARY_HAVE_VNNI ? 4 : 1;
-      size_t r = row_begin;
-      for (; r + 4 <= row_end; r += 4) i2s::OutputTile<4, 1, kA>(a, r, t);
-      for (; r < row_end; ++r) i2s::OutputTile<1, 1, kA>(a, r, t);
+      for (size_t r = row_begin; r < row_end; ++r) {
+        i2s::OutputTile<1, 1, kA>(a, r, t);
+      }
     }
 #else
     const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
