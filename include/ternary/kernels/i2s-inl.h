@@ -1,6 +1,7 @@
 // I2_S matmul kernels (GEMV and GEMM) for every Highway target.
 #ifndef TERNARY_KERNELS_I2S_INL_H_
 #define TERNARY_KERNELS_I2S_INL_H_
+#include <algorithm>
 #include <cstring>
 
 #include "ternary/kernels/matmul_args.h"
@@ -36,10 +37,14 @@ inline void PermuteActs(const int8_t* q, size_t begin, size_t end, size_t unit,
                         int8_t* out) noexcept {
   for (size_t g = begin; g < end; g += unit) {
     for (size_t j = 0; j < 4; ++j) {
-      for (size_t p = 0; p < unit; ++p) {
+      // Runs of consecutive bytes within one 32-byte group are contiguous
+      // in q too.
+      for (size_t p = 0; p < unit;) {
         const size_t byte = g + p;
-        out[(g - begin) * 4 + j * unit + p] =
-            q[128 * (byte / 32) + 32 * j + byte % 32];
+        const size_t len = std::min(unit - p, 32 - byte % 32);
+        std::memcpy(out + (g - begin) * 4 + j * unit + p,
+                    q + 128 * (byte / 32) + 32 * j + byte % 32, len);
+        p += len;
       }
     }
   }
@@ -213,6 +218,107 @@ HWY_INLINE void OutputTile(const MatMulArgs& a, size_t row, size_t token) {
     }
   }
 }
+#if TERNARY_HAVE_VNNI
+// GEMM with VNNI: kR rows × kT tokens, one code plane at a time. Each
+// accumulator takes one VPDPBUSD per plane and the kR·kT chains are
+// independent, so the loop runs at the VPDPBUSD throughput instead of its
+// latency; the planes come out of x in place (x & 3, then x >> 2), which
+// keeps 2·kR + kR·kT + 2 vectors live (30 of AVX-512's 32 at 4 × 5).
+// Row and token pointers come as arrays so that ragged edges repeat the last
+// row or token instead of needing more instantiations.
+template <size_t kR, size_t kT, class D>
+HWY_INLINE void PlaneTile(D du8, const uint8_t* const (&w)[kR],
+                          const int8_t* const (&acts)[kT], size_t begin,
+                          size_t end, size_t ahead, int32_t (&sums)[kR][kT]) {
+  const hn::Repartition<int8_t, D> di8;
+  const hn::Repartition<uint16_t, D> du16;
+  const hn::Repartition<int32_t, D> di32;
+  using VI32 = hn::Vec<decltype(di32)>;
+  using VU8 = hn::Vec<D>;
+  const size_t L = hn::Lanes(du8);
+  const VU8 three = hn::Set(du8, 3);
+
+  VI32 acc[kR][kT];
+  HWY_UNROLL(16)
+  for (size_t r = 0; r < kR; ++r) HWY_UNROLL(16)
+  for (size_t t = 0; t < kT; ++t) acc[r][t] = hn::Zero(di32);
+
+  for (size_t g = begin; g < end; g += L) {
+    VU8 x[kR];
+    HWY_UNROLL(16)
+    for (size_t r = 0; r < kR; ++r) {
+      hwy::Prefetch(w[r] + g + ahead);
+      x[r] = hn::LoadU(du8, w[r] + g);
+    }
+    // Plane j (bits 7-2j..6-2j) meets activations 4g + j·L; start at the
+    // low bits (j = 3) and shift down.
+    HWY_UNROLL(4)
+    for (size_t jj = 0; jj < 4; ++jj) {
+      const size_t j = 3 - jj;
+      VU8 c[kR];
+      HWY_UNROLL(16)
+      for (size_t r = 0; r < kR; ++r) {
+        if (jj != 0) {
+          x[r] = hn::BitCast(du8, hn::ShiftRight<2>(hn::BitCast(du16, x[r])));
+        }
+        c[r] = hn::And(x[r], three);
+      }
+      HWY_UNROLL(16)
+      for (size_t t = 0; t < kT; ++t) {
+        // One load per token and plane, shared by the kR rows (GCC would
+        // otherwise fold a load into every VPDPBUSD: 1.1x slower).
+        const auto q = KeepInRegister(hn::LoadU(di8, acts[t] + 4 * g + j * L));
+        HWY_UNROLL(16)
+        for (size_t r = 0; r < kR; ++r) {
+          acc[r][t] = SumOfMulQuadAccumulate(di32, c[r], q, acc[r][t]);
+        }
+      }
+    }
+  }
+  HWY_UNROLL(16)
+  for (size_t r = 0; r < kR; ++r) {
+    HWY_UNROLL(16)
+    for (size_t t = 0; t < kT; ++t) sums[r][t] += ReduceSum(di32, acc[r][t]);
+  }
+}
+
+// Rows [row_begin, row_end) × all tokens through kR × kT plane tiles. The
+// token block is the outer loop: its kT activation rows (kT·K bytes) stay
+// in L1 while the 2-bit weights, 4× denser, stream past them from L2/L3.
+template <size_t kR, size_t kT>
+HWY_INLINE void PlaneGemm(const MatMulArgs& a, size_t row_begin,
+                          size_t row_end) {
+  const hn::ScalableTag<uint8_t> du8;
+  const size_t L = hn::Lanes(du8);
+  const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
+  const size_t full = row_bytes / L * L;
+  const size_t ahead = 2 * kR * row_bytes;
+  for (size_t token = 0; token < a.n_tokens; token += kT) {
+    const int8_t* acts[kT];
+    for (size_t t = 0; t < kT; ++t) {
+      acts[t] = a.acts + HWY_MIN(token + t, a.n_tokens - 1) * a.act_stride;
+    }
+    for (size_t row = row_begin; row < row_end; row += kR) {
+      const uint8_t* w[kR];
+      for (size_t r = 0; r < kR; ++r) {
+        w[r] = a.weights + HWY_MIN(row + r, row_end - 1) * row_bytes;
+      }
+      int32_t sums[kR][kT] = {};
+      PlaneTile<kR, kT>(du8, w, acts, 0, full, ahead, sums);
+      if (full != row_bytes) {
+        const hn::Half<decltype(du8)> dh;
+        PlaneTile<kR, kT>(dh, w, acts, full, row_bytes, ahead, sums);
+      }
+      for (size_t r = 0; r < kR && row + r < row_end; ++r) {
+        for (size_t t = 0; t < kT && token + t < a.n_tokens; ++t) {
+          StoreOutput(a, token + t, row + r,
+                      sums[r][t] - a.scales[token + t].sum);
+        }
+      }
+    }
+  }
+}
+#endif  // TERNARY_HAVE_VNNI
 #endif  // TERNARY_HAVE_X86_DOT
 
 }  // namespace i2s
@@ -244,6 +350,12 @@ struct Kernel<quant::I2S> {
                    size_t row_end) noexcept {
 #if TERNARY_HAVE_X86_DOT
     size_t t = 0;
+#if TERNARY_HAVE_VNNI
+    if (a.n_tokens >= 4) {
+      i2s::PlaneGemm<4, 5>(a, row_begin, row_end);
+      return;
+    }
+#endif
     if (a.n_tokens >= 4) {
       // GEMM: each unpacked weight vector feeds 4 tokens × 2 rows.
       for (; t + 4 <= a.n_tokens; t += 4) {

@@ -109,6 +109,16 @@ HWY_INLINE hn::Vec<DI32> SumsOf2(DI32 /*di32*/, VI16 v) {
   return hn::Vec<DI32>{detail::MaddOnes(v.raw)};
 }
 
+// Returns v, materialised in a register: the compiler may no longer fold the
+// load that produced it into each instruction that uses it.
+template <class V>
+HWY_INLINE V KeepInRegister(V v) {
+#if HWY_COMPILER_GCC || HWY_COMPILER_CLANG
+  asm("" : "+v"(v.raw));
+#endif
+  return v;
+}
+
 // Upstream SumOfMulQuadAccumulate (Highway 1.0.6): sum + Σ of each group of
 // four u8·i8 products, exact in i32 (VNNI), or via PMADDUBSW + PMADDWD,
 // exact while each u8·i8 pair sum fits i16 (true for ternary codes ≤ 3).
