@@ -13,6 +13,7 @@
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
 #include "ternary/util/thread_pool.h"
+#include "test_util.h"
 
 namespace ternary {
 namespace {
@@ -149,19 +150,24 @@ void CheckAttention(nn::AttentionShape s, size_t n, size_t pos0,
   const auto q = RandomVector(n * qd, rng),
              k = RandomVector((pos0 + n) * kvd, rng),
              v = RandomVector((pos0 + n) * kvd, rng);
-  std::vector<float> out(n * qd, -1.0f);
-  nn::AttentionScratch scratch;
-  nn::Attention<kHeadDim>(q.data(), qd, n, pos0, k.data(), v.data(), kvd, s,
-                          out.data(), qd, scratch, pool);
   const auto want = NaiveAttention(q, k, v, n, pos0, s);
-  double worst = 0;
-  for (size_t i = 0; i < out.size(); ++i) {
-    worst = std::max(worst, std::fabs(out[i] - want[i]));
-  }
-  // |v| ≲ 4 and softmax weights sum to 1: float error ≲ 64 ulp of 4.
-  CAPTURE(n);
-  CAPTURE(pos0);
-  CHECK(worst < 2e-5);
+  auto check = [&](auto policy) {
+    std::vector<float> out(n * qd, -1.0f);
+    nn::AttentionScratch scratch;
+    nn::Attention<kHeadDim, decltype(policy)>(q.data(), qd, n, pos0, k.data(),
+                                              v.data(), kvd, s, out.data(), qd,
+                                              scratch, pool);
+    double worst = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      worst = std::max(worst, std::fabs(out[i] - want[i]));
+    }
+    // |v| ≲ 4 and softmax weights sum to 1: float error ≲ 64 ulp of 4.
+    CAPTURE(n);
+    CAPTURE(pos0);
+    CHECK(worst < 2e-5);
+  };
+  check(simd::Reference{});
+  test::ForEachTarget([&](int64_t) { check(simd::Dynamic{}); });
 }
 
 TEST_CASE("Attention matches a naive O(n^2) reference") {

@@ -7,4 +7,5 @@
 #include "ternary/kernels/tl1-inl.h"
 #include "ternary/kernels/tl2-inl.h"
 #include "ternary/kernels/dense-inl.h"
+#include "ternary/kernels/vector_ops-inl.h"
 // clang-format on

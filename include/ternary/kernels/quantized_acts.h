@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <type_traits>
 #include <vector>
 
+#include "ternary/kernels/vector_ops.h"
 #include "ternary/quant/activation.h"
+#include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/math.h"
 
@@ -23,22 +26,25 @@ class QuantizedActs {
   // Shapes the buffer for n_tokens rows of cols codes, all zero; reuses the
   // allocation when it is large enough.
   void Resize(size_t n_tokens, size_t cols, int max_abs = 128) {
-    n_tokens_ = n_tokens;
-    cols_ = cols;
-    stride_ = RoundUp(cols == 0 ? 1 : cols, kRowPadding);
-    max_abs_ = max_abs;
-    if (q_.size() < n_tokens * stride_)
-      q_ = AlignedBuffer<int8_t>(n_tokens * stride_);
+    Shape(n_tokens, cols, max_abs);
     std::memset(q_.data(), 0, n_tokens * stride_);
-    scales_.assign(n_tokens, quant::ActScale{});
   }
 
-  // Quantizes n_tokens rows of x (row stride ldx floats) with quantizer Q.
-  template <quant::ActivationQuantizer Q>
+  // Quantizes n_tokens rows of x (row stride ldx floats) with quantizer Q;
+  // int8 absmax runs vectorized unless S is simd::Reference.
+  template <quant::ActivationQuantizer Q, simd::Policy S = simd::Dynamic>
   void Quantize(const float* x, size_t n_tokens, size_t cols, size_t ldx) {
-    Resize(n_tokens, cols, Q::kMaxAbs);
+    Shape(n_tokens, cols, Q::kMaxAbs);
     for (size_t t = 0; t < n_tokens; ++t) {
-      scales_[t] = Q::Quantize(x + t * ldx, cols, row(t));
+      const float* xt = x + t * ldx;
+      if constexpr (std::is_same_v<Q, quant::Int8AbsMax> && !vec::kScalar<S>) {
+        const float scale = Q::ScaleFor(vec::AbsMax<S>(xt, cols));
+        scales_[t] = {scale, vec::QuantizeRow<S>(xt, cols, scale, Q::kLo,
+                                                 Q::kHi, row(t))};
+      } else {
+        scales_[t] = Q::Quantize(xt, cols, row(t));
+      }
+      std::memset(row(t) + cols, 0, stride_ - cols);
     }
   }
 
@@ -63,6 +69,17 @@ class QuantizedActs {
   const quant::ActScale* scales() const noexcept { return scales_.data(); }
 
  private:
+  // Sets the shape and scales; the codes are left as they were.
+  void Shape(size_t n_tokens, size_t cols, int max_abs) {
+    n_tokens_ = n_tokens;
+    cols_ = cols;
+    stride_ = RoundUp(cols == 0 ? 1 : cols, kRowPadding);
+    max_abs_ = max_abs;
+    if (q_.size() < n_tokens * stride_)
+      q_ = AlignedBuffer<int8_t>(n_tokens * stride_);
+    scales_.assign(n_tokens, quant::ActScale{});
+  }
+
   AlignedBuffer<int8_t> q_;
   std::vector<quant::ActScale> scales_;
   size_t n_tokens_ = 0, cols_ = 0, stride_ = 0;

@@ -304,7 +304,7 @@ class Model {
       float* vc = s.cache_.v(l);
       // Attention: q/k/v share one quantized input; k and v land directly
       // in the cache rows of these positions.
-      w.attn_norm.Forward(x, n, h, xn, h);
+      w.attn_norm.template Forward<Simd>(x, n, h, xn, h);
       w.q.QuantizeInput(xn, n, h, s.acts_);
       w.q.Forward(s.acts_, q, qd, pool);
       w.k.Forward(s.acts_, kc + pos0 * kv, kv, pool);
@@ -313,18 +313,18 @@ class Model {
         rotary_.Apply(q + t * qd, heads(), pos0 + t);
         rotary_.Apply(kc + (pos0 + t) * kv, kv_heads(), pos0 + t);
       }
-      nn::Attention<kD.head_dim>(q, qd, n, pos0, kc, vc, kv, shape, attn, qd,
-                                 s.scratch_, pool);
-      w.attn_sub_norm.Forward(attn, n, qd, attn, qd);
+      nn::Attention<kD.head_dim, Simd>(q, qd, n, pos0, kc, vc, kv, shape, attn,
+                                       qd, s.scratch_, pool);
+      w.attn_sub_norm.template Forward<Simd>(attn, n, qd, attn, qd);
       w.o.Forward(attn, n, qd, tmp, h, s.acts_, pool);
       AddRows(x, tmp, n * h);
       // FFN: down(ffn_sub_norm(relu(gate)² · up)).
-      w.ffn_norm.Forward(x, n, h, xn, h);
+      w.ffn_norm.template Forward<Simd>(x, n, h, xn, h);
       w.gate.QuantizeInput(xn, n, h, s.acts_);
       w.gate.Forward(s.acts_, gate, f, pool);
       w.up.Forward(s.acts_, up, f, pool);
-      nn::ReluSquaredGate(gate, up, n * f, gate);
-      w.ffn_sub_norm.Forward(gate, n, f, gate, f);
+      nn::ReluSquaredGate<Simd>(gate, up, n * f, gate);
+      w.ffn_sub_norm.template Forward<Simd>(gate, n, f, gate, f);
       w.down.Forward(gate, n, f, tmp, h, s.acts_, pool);
       AddRows(x, tmp, n * h);
     }
@@ -332,7 +332,7 @@ class Model {
     if (mode == Logits::kNone) return;
     const size_t first = mode == Logits::kAll ? 0 : n - 1;
     const size_t rows = n - first;
-    output_norm_.Forward(x + first * h, rows, h, xn, h);
+    output_norm_.template Forward<Simd>(x + first * h, rows, h, xn, h);
     const nn::Embedding<Simd>& head =
         config_.tie_word_embeddings ? embed_ : lm_head_;
     head.Project(xn, rows, h, logits, vocab(), pool);

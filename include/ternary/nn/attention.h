@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "ternary/kernels/vector_ops.h"
 #include "ternary/nn/extent.h"
+#include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
 #include "ternary/util/math.h"
@@ -128,7 +130,7 @@ class AttentionScratch {
 // Query head h reads kv head h / (heads / kv_heads). Scores are q·k /
 // sqrt(head_dim), softmax in float32 with the max subtracted; a task holds
 // at most kQueryBlock × (pos0+n) scores, never n².
-template <int kHeadDim = kDynamic>
+template <int kHeadDim = kDynamic, simd::Policy S = simd::Dynamic>
 void Attention(const float* q, size_t ldq, size_t n, size_t pos0,
                const float* k, const float* v, size_t ldkv,
                const AttentionShape& shape, float* out, size_t ldo,
@@ -151,6 +153,11 @@ void Attention(const float* q, size_t ldq, size_t n, size_t pos0,
     const size_t g = h / group;
     const size_t d = hd.value();
     float* scores = scratch.Slot(thread);
+    if constexpr (!vec::kScalar<S>) {
+      vec::AttentionBlock<S>({q, ldq, k, v, ldkv, pos0, t0, t1, h, g, d,
+                              context, scale, scores, out, ldo});
+      return;
+    }
     const size_t keys = pos0 + t1;  // keys the last query of the block sees
 
     // Scores: key rows outer so each is loaded once for the whole block.

@@ -45,7 +45,7 @@ class BitLinear {
   // Layers that share an input (q/k/v, gate/up) quantize it once.
   void QuantizeInput(const float* x, size_t n, size_t ldx,
                      QuantizedActs& acts) const {
-    acts.template Quantize<Quantizer>(x, n, cols(), ldx);
+    acts.template Quantize<Quantizer, Simd>(x, n, cols(), ldx);
   }
 
   // y rows (stride ldy ≥ rows()) from already quantized activations.

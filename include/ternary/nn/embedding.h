@@ -134,7 +134,7 @@ class Embedding {
           using M = std::decay_t<decltype(m)>;
           if constexpr (std::is_same_v<M, Q8RowMatrix>) {
             thread_local QuantizedActs acts;
-            acts.Quantize<quant::Int8AbsMax>(h, n, dim_, ldh);
+            acts.template Quantize<quant::Int8AbsMax, Simd>(h, n, dim_, ldh);
             Q8MatMul<Simd>(m, acts, logits, ldl, pool);
           } else {
             DenseMatMul<typename M::Element, Simd>(m, h, ldh, n, logits, ldl,

@@ -4,15 +4,15 @@
 
 #include <cstddef>
 
+#include "ternary/kernels/vector_ops.h"
+#include "ternary/simd/policies.h"
+
 namespace ternary::nn {
 
 // z[i] = fl32(fl32(r·r)·up[i]), r = max(gate[i], 0); z may alias gate or up.
-inline void ReluSquaredGate(const float* gate, const float* up, size_t n,
-                            float* z) noexcept {
-  for (size_t i = 0; i < n; ++i) {
-    const float r = gate[i] > 0.0f ? gate[i] : 0.0f;
-    z[i] = (r * r) * up[i];
-  }
+template <simd::Policy S = simd::Dynamic>
+void ReluSquaredGate(const float* gate, const float* up, size_t n, float* z) {
+  vec::ReluSquaredGate<S>(gate, up, n, z);
 }
 
 }  // namespace ternary::nn

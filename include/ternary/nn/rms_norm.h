@@ -7,7 +7,9 @@
 #include <string>
 #include <utility>
 
+#include "ternary/kernels/vector_ops.h"
 #include "ternary/nn/extent.h"
+#include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
 
@@ -16,13 +18,11 @@ namespace ternary::nn {
 // One row as transformers' LlamaRMSNorm computes it in float32: the mean of
 // squares (accumulated in double, closer to torch's pairwise float sum than
 // a serial float sum), rsqrt in float, then (x·r)·g. y may alias x.
-inline void RmsNormRow(const float* x, const float* g, size_t n, float eps,
-                       float* y) noexcept {
-  double ss = 0.0;
-  for (size_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+template <simd::Policy S = simd::Dynamic>
+void RmsNormRow(const float* x, const float* g, size_t n, float eps, float* y) {
+  const double ss = vec::SumSquares<S>(x, n);
   const float mean = n ? static_cast<float>(ss / static_cast<double>(n)) : 0.0f;
-  const float r = 1.0f / std::sqrt(mean + eps);
-  for (size_t i = 0; i < n; ++i) y[i] = (x[i] * r) * g[i];
+  vec::ScaleRow<S>(x, 1.0f / std::sqrt(mean + eps), g, n, y);
 }
 
 // A learned RMSNorm of length kSize (or a run-time length for kDynamic).
@@ -45,10 +45,11 @@ class RmsNorm {
 
   // Normalizes `rows` rows of x (row stride ldx) into y (stride ldy); y may
   // alias x.
+  template <simd::Policy S = simd::Dynamic>
   void Forward(const float* x, size_t rows, size_t ldx, float* y,
-               size_t ldy) const noexcept {
+               size_t ldy) const {
     for (size_t r = 0; r < rows; ++r) {
-      RmsNormRow(x + r * ldx, weight_.data(), size(), eps_, y + r * ldy);
+      RmsNormRow<S>(x + r * ldx, weight_.data(), size(), eps_, y + r * ldy);
     }
   }
 

@@ -20,19 +20,30 @@ struct ActScale {
 };
 
 namespace detail {
-// torch.round / IEEE default: ties to even. nearbyint honours the current
-// rounding mode, which is round-to-nearest-even unless a caller changed it.
-inline float RoundHalfEven(float v) noexcept { return std::nearbyint(v); }
+inline float AbsMax(const float* x, size_t n) noexcept {
+  float m = 0.0f;
+  for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
+  return m;
+}
 
+// torch.round rounds ties to even (rne). rne(clamp(v, lo, hi)) == clamp(rne(v),
+// lo, hi) for integer bounds, and after the clamp |v| <= 128 < 2^22, where
+// adding and subtracting 1.5·2^23 rounds to the nearest integer, ties to even,
+// in the default rounding mode: the loop vectorizes instead of calling
+// nearbyint per element. The clamp also keeps x·scale a separate rounding (it
+// cannot fuse into the add).
 inline ActScale QuantizeWithScale(const float* x, size_t n, float scale, int lo,
                                   int hi, int8_t* q) noexcept {
+  constexpr float kRound = 12582912.0f;  // 1.5·2^23
+  const float flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
   int32_t sum = 0;
   for (size_t i = 0; i < n; ++i) {
-    const float r = RoundHalfEven(x[i] * scale);
-    const int v = static_cast<int>(
-        std::clamp(r, static_cast<float>(lo), static_cast<float>(hi)));
-    q[i] = static_cast<int8_t>(v);
-    sum += v;
+    float v = x[i] * scale;
+    v = v < flo ? flo : v;
+    v = v > fhi ? fhi : v;
+    const int r = static_cast<int>((v + kRound) - kRound);
+    q[i] = static_cast<int8_t>(r);
+    sum += r;
   }
   return {scale, sum};
 }
@@ -49,11 +60,14 @@ struct Int8AbsMax {
   static constexpr int kBits = 8;
   static constexpr int kMaxAbs = 128;  // bound on |q| kernels must handle
 
+  static constexpr int kLo = -128, kHi = 127;
+
+  static float ScaleFor(float max_abs) noexcept {
+    return 127.0f * (1.0f / std::max(max_abs, 1e-5f));
+  }
   static ActScale Quantize(const float* x, size_t n, int8_t* q) noexcept {
-    float m = 0.0f;
-    for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
-    const float scale = 127.0f * (1.0f / std::max(m, 1e-5f));
-    return detail::QuantizeWithScale(x, n, scale, -128, 127, q);
+    const float scale = ScaleFor(detail::AbsMax(x, n));
+    return detail::QuantizeWithScale(x, n, scale, kLo, kHi, q);
   }
 };
 

@@ -14,7 +14,10 @@
 // clang-format on
 #include <hwy/highway.h>
 
+#include <type_traits>
+
 #include "ternary/kernels/all-inl.h"
+#include "ternary/simd/policies.h"
 
 // Backport of HWY_EXPORT_T (Highway 1.2) for a function template
 // instantiation FUNC named relative to namespace ternary (one template
@@ -29,6 +32,17 @@
             &HWY_STATIC_DISPATCH(FUNC)))::template ChooseAndCall<kTable>, \
         HWY_CHOOSE_TARGET_LIST(FUNC), HWY_CHOOSE_FALLBACK(FUNC)};         \
     return kTable[hwy::GetChosenTarget().GetIndex()];                     \
+  }())
+
+// FUNC's pointer for policy S: the static target for simd::Static, else the
+// dynamic choice (callers handle simd::Reference themselves).
+#define TERNARY_CHOOSE_FOR(S, FUNC)                             \
+  ([]() {                                                       \
+    if constexpr (std::is_same_v<S, ::ternary::simd::Static>) { \
+      return &HWY_STATIC_DISPATCH(FUNC);                        \
+    } else {                                                    \
+      return TERNARY_CHOOSE(FUNC);                              \
+    }                                                           \
   }())
 
 #endif  // TERNARY_SIMD_DISPATCH_H_
