@@ -51,7 +51,8 @@ TEST_CASE("absmax and int8 quantization equal the scalar twins, ties too") {
     const auto x = RandomRow(n, 200.0f, rng);
     const float want_max = vec::AbsMax<Ref>(x.data(), n);
     for (float scale : {1.0f, 0.37f, 127.0f / 199.5f}) {
-      for (auto [lo, hi] : {std::pair{-128, 127}, std::pair{-8, 7}}) {
+      for (const int lo : {-128, -8}) {
+        const int hi = -lo - 1;  // clang 14 lambdas cannot capture bindings
         std::vector<int8_t> want(n + 1, 42);
         const int32_t want_sum =
             vec::QuantizeRow<Ref>(x.data(), n, scale, lo, hi, want.data());
