@@ -299,6 +299,32 @@ TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
   }
 }
 
+TEST_CASE("I2_S GGUF projections are used in place from the mapped file") {
+  ThreadPool pool(2);
+  const auto file = kData / "gguf/bitnet.cpp-i2_s-f16embd.gguf";
+  const M mapped = M::Load(file);  // the checkpoint is gone after Load
+  LoadOptions no_map;
+  no_map.map_weights = false;
+  const M copied = M::Load(file, no_map);
+  REQUIRE(mapped.layers() == copied.layers());
+  for (size_t l = 0; l < mapped.layers(); ++l) {
+    INFO("layer " << l);
+    CHECK_FALSE(mapped.layer(l).q.weights().owns_data());
+    CHECK_FALSE(mapped.layer(l).down.weights().owns_data());
+    CHECK(copied.layer(l).q.weights().owns_data());
+    CHECK(std::ranges::equal(mapped.layer(l).down.weights().bytes(),
+                             copied.layer(l).down.weights().bytes()));
+  }
+  for (const PeerCase& c :
+       LoadCases(kData / "gguf/bitnet.cpp-i2_s-f16embd.peer_logits.json")) {
+    CHECK(AllLogits(mapped, c.ids, &pool) == AllLogits(copied, c.ids, &pool));
+  }
+  // Other formats repack.
+  const auto tl2 =
+      Model<kDynamicDims, Policy<quant::TL2, quant::A8>>::Load(file);
+  CHECK(tl2.layer(0).q.weights().owns_data());
+}
+
 TEST_CASE("random-256 GGUFs: the HF folder's model, and the peers' logits") {
   ThreadPool pool(2);
   struct File {

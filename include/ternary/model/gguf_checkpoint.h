@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -102,13 +104,19 @@ class GgufCheckpoint {
     return GgufCheckpoint(io::GgufFile::Open(path));
   }
   // From an already parsed file (e.g. io::GgufFile::Parse of a buffer).
-  explicit GgufCheckpoint(io::GgufFile file) : file_(std::move(file)) {
+  explicit GgufCheckpoint(io::GgufFile file)
+      : owner_(std::make_shared<io::GgufFile>(std::move(file))),
+        file_(*owner_) {
     ReadConfig();
     CheckTensorNames();
   }
 
-  GgufCheckpoint(GgufCheckpoint&&) noexcept = default;
-  GgufCheckpoint& operator=(GgufCheckpoint&&) noexcept = default;
+  GgufCheckpoint(GgufCheckpoint&& other) noexcept
+      : owner_(std::move(other.owner_)),
+        file_(*owner_),
+        arch_(std::move(other.arch_)),
+        config_(std::move(other.config_)) {}
+  GgufCheckpoint& operator=(GgufCheckpoint&&) = delete;
 
   const io::GgufFile& file() const noexcept { return file_; }
   const std::string& name() const noexcept { return file_.name(); }
@@ -126,6 +134,36 @@ class GgufCheckpoint {
       throw FormatError(Where(tname) + ": " + e.what());
     }
   }
+
+  // An I2_S projection in place: bitnet.cpp's payload (128-value blocks of
+  // 32 bytes over the flattened tensor, then α) holds PackedMatrix<I2S>'s
+  // bytes when cols % 128 == 0, so a model can use the mapped file without
+  // a copy (Retain() keeps it mapped). Empty for other types and shapes;
+  // bad payloads throw as Ternary() does.
+  std::optional<PackedTernary> PackedI2S(TensorId id, size_t rows,
+                                         size_t cols) const {
+    const std::string tname = GgufTensorName(id);
+    const io::GgufTensorInfo& t = Require(tname);
+    ExpectDims(t, rows, cols);
+    if (t.type != io::GgmlType::kI2_S ||
+        cols % quant::I2SPayload::kBlockElements != 0) {
+      return std::nullopt;
+    }
+    const std::span<const uint8_t> data = file_.TensorData(t);
+    const size_t n = rows * cols;
+    bool bad_code = data.size() != quant::I2SPayload::Bytes(n);
+    for (size_t i = 0; i < n / 4 && !bad_code; ++i) {
+      const unsigned x = data[i];
+      bad_code = ((x >> 1) & x & 0x55u) != 0;  // some 2-bit code is 3
+    }
+    if (bad_code) Ternary(id, rows, cols);  // throws, naming the problem
+    PackedTernary p{data.first(n / 4), 0.0f};
+    std::memcpy(&p.alpha, data.data() + n / 4, sizeof(float));
+    CheckAlpha(tname, p.alpha);
+    return p;
+  }
+  // Keeps the mapped file (and spans into it) alive.
+  std::shared_ptr<const void> Retain() const noexcept { return owner_; }
 
   AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
     const std::string tname = GgufTensorName(id);
@@ -435,7 +473,8 @@ class GgufCheckpoint {
     return false;
   }
 
-  io::GgufFile file_;
+  std::shared_ptr<io::GgufFile> owner_;  // shared with models built in place
+  io::GgufFile& file_;
   std::string arch_;
   ModelConfig config_;
 };

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -34,6 +35,10 @@ struct LoadOptions {
   // the checkpoint's values exactly in the narrowest type; kQ8 halves the
   // head's bytes (and decode time spent in it) at a small accuracy cost.
   nn::HeadPrecision head = nn::HeadPrecision::kAuto;
+  // With the I2S format, use a GGUF's I2_S projections in place from the
+  // memory-mapped file (zero copy; the model keeps the file mapped) instead
+  // of repacking them into memory of its own.
+  bool map_weights = true;
 };
 
 // Which positions of a Forward call produce logits.
@@ -129,6 +134,17 @@ class Model {
       };
       auto proj = [&]<quant::Role R>(TensorId::Kind kind, size_t rows,
                                      size_t cols) {
+        if constexpr (std::is_same_v<Format, quant::I2S> && requires {
+                        source.PackedI2S({kind, l}, rows, cols);
+                      }) {
+          if (options.map_weights) {
+            if (const auto p = source.PackedI2S({kind, l}, rows, cols)) {
+              m.mapped_ = source.Retain();
+              return Linear<R>(PackedMatrix<quant::I2S>::View(p->bytes, rows,
+                                                              cols, p->alpha));
+            }
+          }
+        }
         TernaryMatrix t = source.Ternary({kind, l}, rows, cols);
         return Linear<R>::FromTernary(t.values, rows, cols, t.alpha);
       };
@@ -339,6 +355,7 @@ class Model {
   }
 
   ModelConfig config_;
+  std::shared_ptr<const void> mapped_;  // the file projections point into
   nn::Embedding<Simd> embed_;
   std::vector<Layer> layers_;
   nn::RmsNorm<kD.hidden> output_norm_;

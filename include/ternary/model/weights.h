@@ -6,6 +6,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,13 @@ struct TensorId {
 // {-1, 0, +1}, with its multiply-convention scale α (W ≈ T·α).
 struct TernaryMatrix {
   std::vector<int8_t> values;
+  float alpha = 1.0f;
+};
+
+// Packed ternary bytes a source can lend in place (zero copy): `bytes` stay
+// valid while the object from the source's Retain() is alive.
+struct PackedTernary {
+  std::span<const uint8_t> bytes;
   float alpha = 1.0f;
 };
 
