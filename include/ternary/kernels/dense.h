@@ -50,13 +50,7 @@ void DenseMatMul(const DenseMatrix<T>& w, const float* x, size_t ldx,
         y[t * ldy + o] = s;
       }
   } else {
-    const auto fn = [] {
-      if constexpr (std::is_same_v<S, simd::Static>) {
-        return &HWY_STATIC_DISPATCH(DenseRowsT<T>);
-      } else {
-        return TERNARY_CHOOSE(DenseRowsT<T>);
-      }
-    }();
+    const auto fn = TERNARY_CHOOSE_FOR(S, DenseRowsT<T>);
     detail::ForRowRanges(w.rows(), pool,
                          [&](size_t b, size_t e) { fn(args, b, e); });
   }
@@ -80,13 +74,7 @@ void Q8MatMul(const Q8RowMatrix& w, const QuantizedActs& x, float* y,
         y[t * ldy + o] = static_cast<float>(s) / x.scale(t).scale * w.scale(o);
       }
   } else {
-    const auto fn = [] {
-      if constexpr (std::is_same_v<S, simd::Static>) {
-        return &HWY_STATIC_DISPATCH(Q8RowsT<void>);
-      } else {
-        return TERNARY_CHOOSE(Q8RowsT<void>);
-      }
-    }();
+    const auto fn = TERNARY_CHOOSE_FOR(S, Q8RowsT<void>);
     detail::ForRowRanges(w.rows(), pool,
                          [&](size_t b, size_t e) { fn(args, b, e); });
   }

@@ -30,23 +30,6 @@
 namespace ternary {
 namespace detail {
 
-template <quant::PackingFormat F, simd::Policy S>
-auto ChoosePrepare() {
-  if constexpr (std::is_same_v<S, simd::Static>) {
-    return &HWY_STATIC_DISPATCH(PrepareT<F>);
-  } else {
-    return TERNARY_CHOOSE(PrepareT<F>);
-  }
-}
-template <quant::PackingFormat F, simd::Policy S>
-auto ChooseRows() {
-  if constexpr (std::is_same_v<S, simd::Static>) {
-    return &HWY_STATIC_DISPATCH(MatMulRowsT<F>);
-  } else {
-    return TERNARY_CHOOSE(MatMulRowsT<F>);
-  }
-}
-
 // Rows per parallel task: enough work to amortise a task claim, in
 // multiples of 16 so every format's row tiles stay whole.
 inline size_t RowsPerTask(size_t rows, size_t threads) {
@@ -81,12 +64,12 @@ void MatMulImpl(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,
     if (prepared.size() < stride * x.n_tokens()) {
       prepared = AlignedBuffer<int8_t>(stride * x.n_tokens());
     }
-    ChoosePrepare<F, S>()(PrepareArgs{x.row(0), x.stride(), x.n_tokens(),
-                                      x.cols(), x.max_abs(), prepared.data(),
-                                      stride});
+    TERNARY_CHOOSE_FOR(S, PrepareT<F>)
+    (PrepareArgs{x.row(0), x.stride(), x.n_tokens(), x.cols(), x.max_abs(),
+                 prepared.data(), stride});
     args.acts = prepared.data();
     args.act_stride = stride;
-    const auto rows_fn = ChooseRows<F, S>();
+    const auto rows_fn = TERNARY_CHOOSE_FOR(S, MatMulRowsT<F>);
     const size_t per_task = RowsPerTask(w.rows(), threads);
     const size_t tasks = DivCeil(w.rows(), per_task);
     if (tasks <= 1) {

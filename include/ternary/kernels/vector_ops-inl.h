@@ -1,7 +1,8 @@
 // Row-wise helpers of the layers, per Highway target: RMSNorm's sum of
-// squares and scaling, the absmax quantizer, the relu² gate. Each matches
-// its scalar twin (nn/rms_norm.h, quant/activation.h, nn/ffn.h) bit for bit
-// on finite inputs; kernels/vector_ops.h dispatches them.
+// squares and scaling, the absmax quantizer, the relu² gate, and one block
+// of attention. The first four match their scalar twins (vec::scalar below,
+// quant::detail in quant/activation.h) bit for bit on finite inputs;
+// kernels/vector_ops.h dispatches them.
 
 #ifndef TERNARY_KERNELS_VECTOR_OPS_INL_H_
 #define TERNARY_KERNELS_VECTOR_OPS_INL_H_
@@ -30,6 +31,19 @@ inline void ReluSquaredGate(const float* gate, const float* up, size_t n,
     const float r = gate[i] > 0.0f ? gate[i] : 0.0f;
     z[i] = (r * r) * up[i];
   }
+}
+// Attention weights of one query row in place: exp(s − max), summed in
+// double, times fl(1 / sum). Shared by both attention paths.
+inline void Softmax(float* s, size_t len) noexcept {
+  float m = s[0];
+  for (size_t j = 1; j < len; ++j) m = std::max(m, s[j]);
+  double sum = 0.0;
+  for (size_t j = 0; j < len; ++j) {
+    s[j] = std::exp(s[j] - m);
+    sum += s[j];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (size_t j = 0; j < len; ++j) s[j] *= inv;
 }
 }  // namespace vec::scalar
 
@@ -196,15 +210,7 @@ void AttentionBlockT(const AttentionBlockArgs& a) {
   for (size_t t = a.t0; t < a.t1; ++t) {
     float* s = a.scores + (t - a.t0) * a.context;
     const size_t len = a.pos0 + t + 1;
-    float m = s[0];
-    for (size_t j = 1; j < len; ++j) m = std::max(m, s[j]);
-    double sum = 0.0;
-    for (size_t j = 0; j < len; ++j) {
-      s[j] = std::exp(s[j] - m);
-      sum += s[j];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (size_t j = 0; j < len; ++j) s[j] *= inv;
+    vec::scalar::Softmax(s, len);
     float* o = a.out + t * a.ldo + a.h * d;
     const float* v = a.v + a.g * d;
     size_t i = 0;

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -105,21 +104,16 @@ class GgufCheckpoint {
   }
   // From an already parsed file (e.g. io::GgufFile::Parse of a buffer).
   explicit GgufCheckpoint(io::GgufFile file)
-      : owner_(std::make_shared<io::GgufFile>(std::move(file))),
-        file_(*owner_) {
+      : file_(std::make_shared<io::GgufFile>(std::move(file))) {
     ReadConfig();
     CheckTensorNames();
   }
 
-  GgufCheckpoint(GgufCheckpoint&& other) noexcept
-      : owner_(std::move(other.owner_)),
-        file_(*owner_),
-        arch_(std::move(other.arch_)),
-        config_(std::move(other.config_)) {}
-  GgufCheckpoint& operator=(GgufCheckpoint&&) = delete;
+  GgufCheckpoint(GgufCheckpoint&&) noexcept = default;
+  GgufCheckpoint& operator=(GgufCheckpoint&&) noexcept = default;
 
-  const io::GgufFile& file() const noexcept { return file_; }
-  const std::string& name() const noexcept { return file_.name(); }
+  const io::GgufFile& file() const noexcept { return *file_; }
+  const std::string& name() const noexcept { return file_->name(); }
   std::string_view architecture() const noexcept { return arch_; }
 
   ModelConfig config() const { return config_; }
@@ -149,7 +143,7 @@ class GgufCheckpoint {
         cols % quant::I2SPayload::kBlockElements != 0) {
       return std::nullopt;
     }
-    const std::span<const uint8_t> data = file_.TensorData(t);
+    const std::span<const uint8_t> data = file_->TensorData(t);
     const size_t n = rows * cols;
     bool bad_code = data.size() != quant::I2SPayload::Bytes(n);
     for (size_t i = 0; i < n / 4 && !bad_code; ++i) {
@@ -157,13 +151,13 @@ class GgufCheckpoint {
       bad_code = ((x >> 1) & x & 0x55u) != 0;  // some 2-bit code is 3
     }
     if (bad_code) Ternary(id, rows, cols);  // throws, naming the problem
-    PackedTernary p{data.first(n / 4), 0.0f};
-    std::memcpy(&p.alpha, data.data() + n / 4, sizeof(float));
+    const PackedTernary p{data.first(n / 4),
+                          quant::ggml_detail::LoadF32(&data[n / 4])};
     CheckAlpha(tname, p.alpha);
     return p;
   }
   // Keeps the mapped file (and spans into it) alive.
-  std::shared_ptr<const void> Retain() const noexcept { return owner_; }
+  std::shared_ptr<const void> Retain() const noexcept { return file_; }
 
   AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
     const std::string tname = GgufTensorName(id);
@@ -182,7 +176,7 @@ class GgufCheckpoint {
              ", expected F32, F16, BF16, Q8_0, Q6_K or Q4_0");
     }
     AlignedBuffer<float> out(rows * cols);
-    io::DequantizeRow(t.type, file_.TensorData(t), out.span());
+    io::DequantizeRow(t.type, file_->TensorData(t), out.span());
     return out;
   }
 
@@ -190,7 +184,7 @@ class GgufCheckpoint {
   TernaryMatrix DecodeTernary(const io::GgufTensorInfo& t,
                               const std::string& tname, size_t rows,
                               size_t cols) const {
-    const std::span<const uint8_t> data = file_.TensorData(t);
+    const std::span<const uint8_t> data = file_->TensorData(t);
     const std::string where = Where(tname);
     TernaryMatrix m;
     m.values.resize(rows * cols);
@@ -241,17 +235,17 @@ class GgufCheckpoint {
   }
 
   [[noreturn]] void Fail(const std::string& what) const {
-    throw FormatError(file_.name() + ": " + what);
+    throw FormatError(file_->name() + ": " + what);
   }
   std::string Where(const std::string& tname) const {
-    return file_.name() + ": tensor '" + tname + "'";
+    return file_->name() + ": tensor '" + tname + "'";
   }
   static std::string TypeName(const io::GgufTensorInfo& t) {
     return std::string(io::GgmlTypeName(t.type));
   }
 
   const io::GgufTensorInfo& Require(const std::string& tname) const {
-    const io::GgufTensorInfo* t = file_.FindTensor(tname);
+    const io::GgufTensorInfo* t = file_->FindTensor(tname);
     if (t == nullptr) Fail("missing tensor '" + tname + "'");
     return *t;
   }
@@ -320,7 +314,7 @@ class GgufCheckpoint {
   float FakeTernary(const io::GgufTensorInfo& t,
                     std::span<int8_t> values) const {
     std::vector<float> w(values.size());
-    io::DequantizeRow(t.type, file_.TensorData(t), w);
+    io::DequantizeRow(t.type, file_->TensorData(t), w);
     float a = 0.0f;
     for (size_t i = 0; i < w.size(); ++i) {
       const float x = w[i];
@@ -339,7 +333,7 @@ class GgufCheckpoint {
 
   // A positive dimension that fits int.
   int Dim(const std::string& key) const {
-    const uint64_t v = file_.GetU64(key);
+    const uint64_t v = file_->GetU64(key);
     if (v == 0 || v > static_cast<uint64_t>(std::numeric_limits<int>::max())) {
       Fail("metadata key '" + key + "' is " + std::to_string(v) +
            ", expected a positive dimension");
@@ -347,12 +341,12 @@ class GgufCheckpoint {
     return static_cast<int>(v);
   }
   std::optional<int> OptionalDim(const std::string& key) const {
-    if (file_.Find(key) == nullptr) return std::nullopt;
+    if (file_->Find(key) == nullptr) return std::nullopt;
     return Dim(key);
   }
 
   void ReadConfig() {
-    arch_ = std::string(file_.architecture());
+    arch_ = std::string(file_->architecture());
     if (arch_ == "bitnet") {
       Fail(
           "unsupported architecture 'bitnet' (1bitLLM BitNet: SiLU-gated FFN "
@@ -383,11 +377,11 @@ class GgufCheckpoint {
     if (const std::optional<int> v = OptionalDim(p + "vocab_size")) {
       d.vocab = *v;
     } else if (const auto tokens =
-                   file_.GetOptionalStringArray("tokenizer.ggml.tokens")) {
+                   file_->GetOptionalStringArray("tokenizer.ggml.tokens")) {
       d.vocab = static_cast<int>(std::min<size_t>(
           tokens->size(), size_t{std::numeric_limits<int>::max()}));
     } else if (const io::GgufTensorInfo* e =
-                   file_.FindTensor("token_embd.weight")) {
+                   file_->FindTensor("token_embd.weight")) {
       d.vocab = static_cast<int>(std::min<int64_t>(
           e->ne[1], int64_t{std::numeric_limits<int>::max()}));
     } else {
@@ -395,24 +389,25 @@ class GgufCheckpoint {
     }
     config_.max_position_embeddings =
         OptionalDim(p + "context_length").value_or(4096);
-    config_.rms_norm_eps = file_.GetF32(p + "attention.layer_norm_rms_epsilon");
+    config_.rms_norm_eps =
+        file_->GetF32(p + "attention.layer_norm_rms_epsilon");
     // llama.cpp's default when the key is absent.
     config_.rope_theta =
-        file_.GetOptionalF32(p + "rope.freq_base").value_or(10000.0f);
-    if (const auto type = file_.GetOptionalString(p + "rope.scaling.type")) {
+        file_->GetOptionalF32(p + "rope.freq_base").value_or(10000.0f);
+    if (const auto type = file_->GetOptionalString(p + "rope.scaling.type")) {
       const float factor =
-          file_.GetOptionalF32(p + "rope.scaling.factor").value_or(1.0f);
+          file_->GetOptionalF32(p + "rope.scaling.factor").value_or(1.0f);
       if (!(*type == "none" || (*type == "linear" && factor == 1.0f))) {
         Fail("metadata key '" + p + "rope.scaling.type' is '" +
              std::string(*type) + "' (factor " + std::to_string(factor) +
              "): RoPE scaling is not supported");
       }
     }
-    config_.tie_word_embeddings = file_.FindTensor("output.weight") == nullptr;
-    if (const auto bos = file_.GetOptionalU32("tokenizer.ggml.bos_token_id")) {
+    config_.tie_word_embeddings = file_->FindTensor("output.weight") == nullptr;
+    if (const auto bos = file_->GetOptionalU32("tokenizer.ggml.bos_token_id")) {
       config_.bos_token_id = *bos;
     }
-    if (const auto eos = file_.GetOptionalU32("tokenizer.ggml.eos_token_id")) {
+    if (const auto eos = file_->GetOptionalU32("tokenizer.ggml.eos_token_id")) {
       config_.eos_token_id = *eos;
     }
     if (!(config_.rms_norm_eps >= 0.0f &&
@@ -430,13 +425,13 @@ class GgufCheckpoint {
   // files with extra tensors, and an ignored bias or scale would silently
   // compute another model.
   void CheckTensorNames() const {
-    for (const io::GgufTensorInfo& t : file_.tensors()) {
+    for (const io::GgufTensorInfo& t : file_->tensors()) {
       if (IsGraphTensor(t.name)) continue;
       // bitnet.cpp writes a TL1/TL2 tensor's scale as '<name>_scale' too;
       // the TL tensor itself is then refused with the reason.
       if (t.name.ends_with("_scale")) {
         const io::GgufTensorInfo* w =
-            file_.FindTensor(t.name.substr(0, t.name.size() - 6));
+            file_->FindTensor(t.name.substr(0, t.name.size() - 6));
         if (w != nullptr &&
             (w->type == io::GgmlType::kTL1 || w->type == io::GgmlType::kTL2)) {
           continue;
@@ -473,8 +468,8 @@ class GgufCheckpoint {
     return false;
   }
 
-  std::shared_ptr<io::GgufFile> owner_;  // shared with models built in place
-  io::GgufFile& file_;
+  // Shared with the models that use its tensors in place.
+  std::shared_ptr<const io::GgufFile> file_;
   std::string arch_;
   ModelConfig config_;
 };

@@ -172,18 +172,11 @@ void Attention(const float* q, size_t ldq, size_t n, size_t pos0,
     for (size_t t = t0; t < t1; ++t) {
       float* s = scores + (t - t0) * context;
       const size_t len = pos0 + t + 1;
-      float m = s[0];
-      for (size_t j = 1; j < len; ++j) m = std::max(m, s[j]);
-      double sum = 0.0;
-      for (size_t j = 0; j < len; ++j) {
-        s[j] = std::exp(s[j] - m);
-        sum += s[j];
-      }
-      const float inv = static_cast<float>(1.0 / sum);
+      vec::scalar::Softmax(s, len);
       float* o = out + t * ldo + h * d;
       for (size_t i = 0; i < d; ++i) o[i] = 0.0f;
       for (size_t j = 0; j < len; ++j) {
-        const float p = s[j] * inv;
+        const float p = s[j];
         const float* vj = v + j * ldkv + g * d;
         for (size_t i = 0; i < d; ++i) o[i] += p * vj[i];
       }
