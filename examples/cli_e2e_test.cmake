@@ -109,8 +109,21 @@ if(PART STREQUAL "errors")
   run_cli(2 bench --shape 7b)
   run_cli(2 bench -m ${M} --shape tiny)
   run_cli(2 bench --shape tiny -r 0)
-  run_cli(2 info)
   run_cli(2 info -m ${M} extra)
+  # The SIMD switch: names this build lacks are usage errors, from the flag
+  # or from the environment, on every subcommand.
+  run_cli(2 info --simd avx9000)
+  expect_match("${err}" "'avx9000': unknown SIMD target; this build has .*scalar"
+               "--simd unknown")
+  run_cli(2 generate -m ${M} -p x --simd ppc8)
+  expect_match("${err}" "'ppc8': that SIMD target is not compiled into this build"
+               "--simd not compiled")
+  run_cli(2 bench --shape tiny --simd)
+  set(ENV{TERNARY_SIMD} bogus)
+  run_cli(2 info)
+  expect_match("${err}" "TERNARY_SIMD=bogus" "bad TERNARY_SIMD")
+  run_cli(2 tokenize -m ${M} -p x)
+  unset(ENV{TERNARY_SIMD})
   # Runtime errors: 1, one line.
   run_cli(1 generate -m ${WORK}/no-such-model -p x)
   run_cli(1 generate -m ${M}/config.json -p x)       # a file, not a model
@@ -306,6 +319,22 @@ elseif(PART STREQUAL "bench")
   endif()
 
 elseif(PART STREQUAL "info")
+  # Without a model: the CPU and the SIMD target.
+  run_cli(0 info)
+  expect_match("${out}" "^cpu: [^\n]+\n" "info cpu")
+  expect_match("${out}" "\nsimd: [a-z0-9_]+ \\(this CPU runs [a-z0-9_, ]+scalar; the build has "
+               "info simd")
+  run_cli(0 info --simd scalar)
+  expect_match("${out}" "\nsimd: scalar " "info --simd scalar")
+  set(ENV{TERNARY_SIMD} SCALAR)
+  run_cli(0 info)
+  expect_match("${out}" "\nsimd: scalar " "TERNARY_SIMD=SCALAR")
+  # --simd overrides the environment.
+  run_cli(0 bench --shape tiny -p 8 -n 2 -r 1 --json -t 1 --simd ssse3)
+  string(JSON simd GET "${out}" simd)
+  expect_equal("${simd}" "ssse3" "bench --json records the target")
+  unset(ENV{TERNARY_SIMD})
+  string(JSON cpu GET "${out}" cpu)
   run_cli(0 info -m ${MODEL} -t 1)
   expect_match("${out}" "format: Hugging Face folder, packed ternary" "info format")
   expect_match("${out}" "hidden 384, ffn 1024, layers 8, heads 6, kv heads 2, head_dim 64, vocab 4096"

@@ -19,6 +19,7 @@
 #include "cli/logits.h"
 #include "cli/perplexity.h"
 #include "cli/tokenize.h"
+#include "ternary/simd/targets.h"
 #include "ternary/util/error.h"
 
 namespace {
@@ -37,6 +38,18 @@ const cli::Command kCommands[] = {
     {"convert", ternary::cli::kConvertUsage, &ternary::cli::RunConvert},
 };
 
+// Options every subcommand takes (parsed in main).
+constexpr const char* kCommonHelp =
+    "Every subcommand:\n"
+    "  --simd TARGET        run the kernels on at most this SIMD target: "
+    "scalar, ssse3,\n"
+    "                       sse4, avx2, avx3, avx3_dl (x86); neon, sve, "
+    "sve2 (Arm).\n"
+    "                       Default: the best this CPU runs, or "
+    "$TERNARY_SIMD if set.\n"
+    "                       `ternary info` lists what this build and CPU "
+    "have.\n";
+
 // Errors are reported on one line.
 std::string OneLine(std::string s) {
   for (char& c : s) {
@@ -54,6 +67,7 @@ void PrintUsage(std::FILE* f) {
                  c.name.data(), static_cast<int>(c.usage.size()),
                  c.usage.data());
   }
+  std::fprintf(f, "%s", kCommonHelp);
 }
 
 }  // namespace
@@ -86,7 +100,15 @@ int main(int argc, char** argv) {
         if (!c.help.empty()) {
           std::printf("\n%.*s", static_cast<int>(c.help.size()), c.help.data());
         }
+        std::printf("\n%s", kCommonHelp);
         return 0;
+      }
+      // Every subcommand: --simd caps the kernels' SIMD target (it
+      // overrides TERNARY_SIMD; a bad value of either is a usage error).
+      if (const auto simd = args.Value({"--simd"})) {
+        ternary::simd::SetMaxTarget(*simd);
+      } else {
+        (void)ternary::simd::ActiveTarget();  // reports a bad TERNARY_SIMD
       }
       return c.run(args);
     } catch (const ternary::UsageError& e) {

@@ -10,19 +10,34 @@
 #include <string>
 #include <vector>
 
+#include "ternary/simd/targets.h"
+
 namespace ternary::test {
 
 // Runs body once per Highway target that is compiled in and supported by
-// this CPU (doctest form of hwy/tests/hwy_gtest.h TestWithParamTarget).
+// this CPU, with ternary's dispatch capped at it (simd::SetMaxTarget, the
+// switch behind TERNARY_SIMD and --simd): doctest form of
+// hwy/tests/hwy_gtest.h TestWithParamTarget. A kernel or layer with an
+// instruction outside some target's ISA fails here on a CPU that lacks it.
 template <class Body>
 void ForEachTarget(Body&& body) {
-  for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(t);
-    const std::string name = hwy::TargetName(t);
-    INFO("target: " << name);
+  for (int64_t t : simd::RunnableTargets()) {
+    simd::ScopedMaxTarget cap(t);
+    INFO("target: " << simd::TargetName(t));
     body(t);
   }
-  hwy::SetSupportedTargetsForTest(0);
+}
+
+// Whether a target's float kernels fuse multiply-adds (as PyTorch's CPU
+// kernels do): x86 from AVX2 up and every Arm SIMD target, not the 128-bit
+// x86 targets or the scalar fallback.
+inline bool HasFma(int64_t target) {
+  if (target == simd::kFallbackTarget) return false;
+#if HWY_ARCH_X86
+  return (target & (HWY_AVX2 | HWY_AVX3 | HWY_AVX3_DL)) != 0;
+#else
+  return true;
+#endif
 }
 
 inline std::vector<int8_t> RandomTernary(size_t n, std::mt19937& rng) {

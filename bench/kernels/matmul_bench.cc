@@ -31,7 +31,7 @@ void BM_MatMul(benchmark::State& state, int64_t target, int act_bits) {
   const size_t rows = static_cast<size_t>(state.range(0));
   const size_t cols = static_cast<size_t>(state.range(1));
   const size_t n_tokens = static_cast<size_t>(state.range(2));
-  hwy::SetSupportedTargetsForTest(target);
+  simd::ScopedMaxTarget cap(target);
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int> tern(-1, 1);
   std::vector<int8_t> w(rows * cols);
@@ -67,13 +67,12 @@ void BM_MatMul(benchmark::State& state, int64_t target, int act_bits) {
   state.counters["GMAC/s"] =
       benchmark::Counter(static_cast<double>(rows * cols * n_tokens) * 1e-9,
                          benchmark::Counter::kIsIterationInvariantRate);
-  hwy::SetSupportedTargetsForTest(0);
 }
 
 template <class F>
 void Register(const char* format) {
-  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    if (target == HWY_SCALAR) continue;  // the reference; minutes per run
+  for (int64_t target : simd::RunnableTargets()) {
+    if (target == simd::kFallbackTarget) continue;  // scalar: minutes per run
     for (int bits : {8, 4}) {
       const std::string name = std::string("MatMul/") + format + "/a" +
                                std::to_string(bits) + "/" +

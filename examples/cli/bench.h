@@ -21,6 +21,8 @@
 #include "cli/model_options.h"
 #include "cli/output.h"
 #include "ternary/model/config.h"
+#include "ternary/simd/cpu.h"
+#include "ternary/simd/targets.h"
 #include "ternary/util/error.h"
 
 namespace ternary::cli {
@@ -44,7 +46,7 @@ inline const std::string& BenchHelp() {
       "  -n, --n-gen N        generated tokens (default 64; 0: skip tg)\n"
       "  -r, --repetitions R  measured runs (default 5)\n"
       "  --json               one JSON object: pp{P}_tps, tg{N}_tps, "
-      "threads, ...\n" +
+      "threads, simd, cpu, ...\n" +
       std::string(kModelOptionsHelp);
   return help;
 }
@@ -135,12 +137,14 @@ inline int RunBench(Args& args) {
 
   if (!json) {
     std::fprintf(stderr,
-                 "ternary bench: %s, %.*s/%.*s, %zu threads, "
+                 "ternary bench: %s, %.*s/%.*s, %zu threads, simd %s, "
                  "built in %.1f s; warm-up...\n",
                  name.c_str(), static_cast<int>(engine->packing().size()),
                  engine->packing().data(),
                  static_cast<int>(engine->act().size()), engine->act().data(),
-                 engine->threads(), engine->load_seconds());
+                 engine->threads(),
+                 simd::TargetName(simd::ActiveTarget()).c_str(),
+                 engine->load_seconds());
   }
   if (p > 0) RunPromptOnce(*engine, prompt, logits);
   if (n > 0) RunGenerationOnce(*engine, gen, logits);
@@ -155,6 +159,7 @@ inline int RunBench(Args& args) {
   const uint64_t params = SourceValues(c);
   const std::string pp_name = "pp" + std::to_string(p);
   const std::string tg_name = "tg" + std::to_string(n);
+  const simd::CpuInfo cpu = simd::DetectCpu();
   std::string out;
   if (json) {
     out = "{\"model\": " + JsonString(name) +
@@ -164,7 +169,12 @@ inline int RunBench(Args& args) {
           ", \"reps\": " + std::to_string(reps) +
           ", \"params\": " + std::to_string(params) +
           ", \"weight_bytes\": " + std::to_string(mem.total()) +
-          ", \"head\": " + JsonString(engine->head_precision());
+          ", \"head\": " + JsonString(engine->head_precision()) +
+          ", \"simd\": " + JsonString(simd::TargetName(simd::ActiveTarget())) +
+          ", \"cpu\": " + JsonString(cpu.brand.empty() ? cpu.vendor : cpu.brand) +
+          ", \"cpu_family\": " + std::to_string(cpu.family) +
+          ", \"cpu_model\": " + std::to_string(cpu.model) +
+          ", \"cpu_microarchitecture\": " + JsonString(cpu.microarchitecture);
     auto add = [&](const std::string& key, const std::vector<double>& v) {
       out += ", \"" + key + "_tps\": " + JsonNumber(Median(v), "%.3f");
       out += ", \"" + key + "_tps_runs\": [";

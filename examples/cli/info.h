@@ -21,21 +21,47 @@
 #include "ternary/io/hf_config.h"
 #include "ternary/model/checkpoint.h"
 #include "ternary/model/load_tokenizer.h"
+#include "ternary/simd/cpu.h"
+#include "ternary/simd/targets.h"
 #include "ternary/util/error.h"
 
 namespace ternary::cli {
 
 inline constexpr std::string_view kInfoUsage =
-    "-m MODEL [--packing i2s|tl1|tl2] [--act a8|a4] [-t THREADS]";
+    "[-m MODEL] [--packing i2s|tl1|tl2] [--act a8|a4] [-t THREADS]";
 
 inline const std::string& InfoHelp() {
   static const std::string help =
-      "Describes a model: file format (Hugging Face packed or bf16 "
-      "safetensors, GGUF and\nits file type), architecture, dimensions, "
-      "tensor types and parameter count;\nthen loads it (as --packing/--act "
-      "say) and reports the memory it takes.\n\n" +
+      "Describes this machine: the CPU, its SIMD features and the SIMD "
+      "target the\nkernels run on (see --simd). With -m, also a model: file "
+      "format (Hugging Face\npacked or bf16 safetensors, GGUF and its file "
+      "type), architecture, dimensions,\ntensor types and parameter count; "
+      "then loads it (as --packing/--act say) and\nreports the memory it "
+      "takes.\n\n" +
       std::string(kModelOptionsHelp);
   return help;
+}
+
+// "cpu: ...", "cpu features: ...", "simd: ..." lines: what the machine is and
+// which target the kernels run on (also recorded by `bench --json`).
+inline std::string SystemInfo() {
+  const simd::CpuInfo cpu = simd::DetectCpu();
+  std::string out = "cpu: " + (cpu.brand.empty() ? cpu.vendor : cpu.brand);
+  if (cpu.family != 0) {
+    out += " (" + cpu.vendor + " family " + std::to_string(cpu.family) +
+           " model " + std::to_string(cpu.model) +
+           (cpu.microarchitecture.empty() ? "" : ", " + cpu.microarchitecture) +
+           ")";
+  }
+  out += "\n";
+  if (!cpu.features.empty()) {
+    out += "cpu features: " + cpu.FeatureLine() + "\n";
+  }
+  out += "simd: " + simd::TargetName(simd::ActiveTarget()) +
+         " (this CPU runs " + simd::detail::NameList(simd::RunnableTargets()) +
+         "; the build has " + simd::detail::NameList(simd::CompiledTargets()) +
+         "; --simd or " + simd::kSimdEnv + " caps it)\n";
+  return out;
 }
 
 namespace detail {
@@ -129,10 +155,11 @@ inline std::string DescribeFile(const std::filesystem::path& path) {
 inline int RunInfo(Args& args) {
   const ModelOptions model = ModelOptions::Parse(args, /*allow_default=*/false);
   args.Finish();
-  model.Require();
   model.Validate();
+  std::string out = SystemInfo();
+  if (model.path.empty()) return WriteStdout(out, /*flush=*/true) ? 0 : 1;
   const std::filesystem::path path(model.path);
-  std::string out = "model: " + model.path + "\n";
+  out += "model: " + model.path + "\n";
   out += detail::DescribeFile(path);
 
   std::unique_ptr<Engine> engine = LoadEngine(model);

@@ -15,6 +15,7 @@
 
 #include "model/gguf_builder.h"
 #include "model/logit_compare.h"
+#include "test_util.h"
 #include "ternary/model/convert.h"
 #include "ternary/model/generate.h"
 #include "ternary/model/gguf_checkpoint.h"
@@ -235,7 +236,15 @@ TEST_CASE(
 // Issue #5's yardstick: the bf16 folder the pipeline started from, run by
 // transformers (tiny-shakespeare-bf16/reference.json), against our logits
 // for bitnet.cpp's files and against bitnet.cpp's own.
-TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
+//
+// Float order matters at that precision: the 256/512-bit targets (AVX2,
+// AVX3, AVX3_DL, with FMA) reproduce transformers to 2.4e-5 %, while the
+// 128-bit ones without FMA (SSSE3, SSE4, scalar) round some sums
+// differently, and one int8 activation code flips: 0.54 % of the range,
+// one argmax changed at a 0.06 % near tie (measured on every target; the
+// same with Highway's software f16 conversion on AVX2, so not the table).
+void CheckGgufsVsTransformers(int64_t target) {
+  const bool exact_order = test::HasFma(target);
   ThreadPool pool(2);
   const auto ref = LoadCases(kTinyMaster / "reference.json");
   REQUIRE(ref.size() == 4);
@@ -254,7 +263,8 @@ TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
   };
   const File files[] = {
       {"gguf/bitnet.cpp-i2_s-f16embd.gguf",
-       "gguf/bitnet.cpp-i2_s-f16embd.peer_logits.json", 1e-5, true},
+       "gguf/bitnet.cpp-i2_s-f16embd.peer_logits.json",
+       exact_order ? 1e-5 : 0.01, exact_order},
       {"gguf/bitnet.cpp-i2_s.gguf", "gguf/bitnet.cpp-i2_s.peer_logits.json",
        0.01, false},
   };
@@ -297,6 +307,12 @@ TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
     for (size_t t = 0; t < c.ids.size(); ++t)
       CHECK(Gap(Row(b, i2s.vocab(), t), Row(a, i2s.vocab(), t)) <= 0.01);
   }
+}
+
+// Once per SIMD target this CPU runs (the TERNARY_SIMD switch): a wrong
+// instruction in any target's kernels or layers fails here.
+TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
+  test::ForEachTarget([](int64_t t) { CheckGgufsVsTransformers(t); });
 }
 
 TEST_CASE("I2_S GGUF projections are used in place from the mapped file") {

@@ -17,6 +17,7 @@
 
 #include "model/checkpoint_builder.h"
 #include "model/logit_compare.h"
+#include "test_util.h"
 #include "ternary/model/generate.h"
 #include "ternary/model/random_weights.h"
 #include "ternary/util/error.h"
@@ -113,26 +114,31 @@ void CheckReference(const std::string& name) {
   const M model = M::Load(kPacked);
   const auto cases = LoadReference(kPacked / "reference.json");
   REQUIRE(cases.size() == 4);
-  size_t full_matches = 0;
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const RefCase& c = cases[i];
-    CAPTURE(i);
-    const std::vector<float> logits = AllLogits(model, c.ids, &pool);
-    const size_t v = model.vocab();
-    const double gap = Gap(Row(logits, v, c.ids.size() - 1), c.last_logits);
-    MESSAGE(name << " case " << i << ": last-position gap " << gap * 100
-                 << "% of the row range");
-    CHECK(gap < 0.01);
-    for (size_t t = 0; t < c.ids.size(); ++t) {
-      CAPTURE(t);
-      CHECK(ArgMax(Row(logits, v, t)) == c.argmax[t]);
+  // Every SIMD target this CPU runs (the TERNARY_SIMD switch): a wrong
+  // instruction in any target's kernels or layers fails here.
+  test::ForEachTarget([&](int64_t target) {
+    const std::string where = name + " on " + simd::TargetName(target);
+    size_t full_matches = 0;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const RefCase& c = cases[i];
+      CAPTURE(i);
+      const std::vector<float> logits = AllLogits(model, c.ids, &pool);
+      const size_t v = model.vocab();
+      const double gap = Gap(Row(logits, v, c.ids.size() - 1), c.last_logits);
+      MESSAGE(where << " case " << i << ": last-position gap " << gap * 100
+                    << "% of the row range");
+      CHECK(gap < 0.01);
+      for (size_t t = 0; t < c.ids.size(); ++t) {
+        CAPTURE(t);
+        CHECK(ArgMax(Row(logits, v, t)) == c.argmax[t]);
+      }
+      const size_t k = CheckGreedy(model, c, &pool);
+      MESSAGE(where << " case " << i << ": greedy " << k << "/48 equal");
+      full_matches += k == c.greedy.size();
     }
-    const size_t k = CheckGreedy(model, c, &pool);
-    MESSAGE(name << " case " << i << ": greedy " << k << "/48 equal");
-    full_matches += k == c.greedy.size();
-  }
-  // Near ties aside, the continuations are transformers' exactly.
-  CHECK(full_matches >= 3);
+    // Near ties aside, the continuations are transformers' exactly.
+    CHECK(full_matches >= 3);
+  });
 }
 
 TEST_CASE("tiny-shakespeare I2S/A8 matches transformers") {

@@ -40,6 +40,13 @@ void MatMulRowsT(const MatMulArgs& a, size_t row_begin, size_t row_end) {
   Kernel<F>::Rows(a, row_begin, row_end);
 }
 
+// The Highway target this copy was compiled for: DispatchedTarget()
+// (kernels/matmul.h) reports which table entry dispatch picks.
+template <class T>
+int64_t TargetOfT() {
+  return HWY_TARGET;
+}
+
 }  // namespace ternary::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

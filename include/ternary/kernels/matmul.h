@@ -85,6 +85,10 @@ void MatMulImpl(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,
 
 }  // namespace detail
 
+// The Highway target the kernels run on now, as the dispatch tables see it
+// (simd::ActiveTarget() is what they are told; tests check they agree).
+inline int64_t DispatchedTarget() { return TERNARY_CHOOSE(TargetOfT<void>)(); }
+
 // Float outputs: y[t·ldy + o] for t < x.n_tokens(), o < w.rows().
 template <quant::PackingFormat F, simd::Policy S = simd::Dynamic>
 void MatMul(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,

@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,8 @@
 #include "ternary/nn/ffn.h"
 #include "ternary/nn/rms_norm.h"
 #include "ternary/nn/rotary.h"
+#include "ternary/simd/policies.h"
+#include "ternary/simd/targets.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
 #include "ternary/util/thread_pool.h"
@@ -120,6 +123,11 @@ class Model {
   template <WeightSource S>
   static Model FromSource(S& source, const std::string& name = "config",
                           const LoadOptions& options = {}) {
+    // A bad TERNARY_SIMD is reported here, before any work, not from the
+    // first kernel call.
+    if constexpr (std::is_same_v<Simd, simd::Dynamic>) {
+      (void)simd::ActiveTarget();
+    }
     Model m;
     m.config_ = source.config();
     CheckDimsMatch<kD>(m.config_.dims, name);

@@ -18,12 +18,14 @@
 
 #include "ternary/kernels/all-inl.h"
 #include "ternary/simd/policies.h"
+#include "ternary/simd/targets.h"
 
 // Backport of HWY_EXPORT_T (Highway 1.2) for a function template
 // instantiation FUNC named relative to namespace ternary (one template
-// argument, no commas): yields the pointer for the best target the CPU
-// supports. The first call goes through ChooseAndCall, which initialises
-// Highway's target choice and then calls the chosen target's function.
+// argument, no commas): yields the pointer for the target ternary's
+// run-time switch has chosen (simd/targets.h: the best the CPU supports,
+// capped by TERNARY_SIMD or SetMaxTarget). That choice is made before any
+// lookup, so entry 0 (Highway's ChooseAndCall) is never taken.
 #define TERNARY_CHOOSE(FUNC)                                              \
   ([]() {                                                                 \
     using Fn = decltype(&HWY_STATIC_DISPATCH(FUNC));                      \
@@ -31,7 +33,7 @@
         &decltype(hwy::DeduceFunctionCache(                               \
             &HWY_STATIC_DISPATCH(FUNC)))::template ChooseAndCall<kTable>, \
         HWY_CHOOSE_TARGET_LIST(FUNC), HWY_CHOOSE_FALLBACK(FUNC)};         \
-    return kTable[hwy::GetChosenTarget().GetIndex()];                     \
+    return kTable[::ternary::simd::detail::Choice().chosen().GetIndex()]; \
   }())
 
 // FUNC's pointer for policy S: the static target for simd::Static, else the

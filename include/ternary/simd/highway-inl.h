@@ -16,15 +16,29 @@
 #include <immintrin.h>
 #endif
 
-// Highway 1.0.3's AVX3_DL target string names `avxvnni` but not
-// `avx512vnni`, so _mm512_dpbusd_epi32 would not inline. Extend it for our
-// functions (Highway's own ops keep their string, a subset of ours).
-#if HWY_TARGET == HWY_AVX3_DL && HWY_MAJOR == 1 && HWY_MINOR == 0
+// Highway 1.0.0-1.0.3 name `avxvnni` in AVX3_DL's target string where they
+// mean `avx512vnni` (fixed in 1.0.4 by google/highway#1176). AVX-VNNI is a
+// separate extension: the VEX-encoded VPDPBUSD of Alder Lake and Zen 5,
+// absent from Zen 4, Ice Lake, Tiger Lake and Rocket Lake, which all pass
+// Highway's run-time check for AVX3_DL. Two consequences:
+//  - _mm512_dpbusd_epi32 needs `avx512vnni`, so our functions add it;
+//  - with `avxvnni` enabled, GCC and clang encode every 128/256-bit
+//    VPDPBUSD as VEX: an illegal instruction on those CPUs. We cannot drop
+//    `avxvnni` from our string (Highway's always_inline ops carry it, and a
+//    function cannot inline a callee with more features), so detail::DpBusd
+//    below emits the EVEX form itself. scripts/isa_audit.py checks every
+//    binary CI builds for VEX-encoded VNNI and other out-of-target code.
+#undef TERNARY_HWY_AVX3_DL_HAS_AVXVNNI
+#if HWY_TARGET == HWY_AVX3_DL && HWY_MAJOR == 1 && HWY_MINOR == 0 && \
+    HWY_PATCH < 4
+#define TERNARY_HWY_AVX3_DL_HAS_AVXVNNI 1
 #undef HWY_TARGET_STR
 #define HWY_TARGET_STR                                          \
   HWY_TARGET_STR_AVX3                                           \
   ",vpclmulqdq,avx512vbmi,avx512vbmi2,vaes,avxvnni,avx512vnni," \
   "avx512bitalg,avx512vpopcntdq"
+#else
+#define TERNARY_HWY_AVX3_DL_HAS_AVXVNNI 0
 #endif
 
 HWY_BEFORE_NAMESPACE();
@@ -83,12 +97,28 @@ inline __m512i MaddOnes(__m512i a) {
 }
 #endif
 #if TERNARY_HAVE_VNNI
+#if TERNARY_HWY_AVX3_DL_HAS_AVXVNNI
+// s += a (u8) · b (i8) in groups of four, EVEX-encoded whatever the
+// compiler would pick ({evex}: GNU as and LLVM's assembler; both syntaxes).
+template <class V>
+HWY_INLINE V DpBusdEvex(V s, V a, V b) {
+  asm("%{evex%} vpdpbusd {%2, %1, %0|%0, %1, %2}" : "+v"(s) : "v"(a), "v"(b));
+  return s;
+}
+inline __m128i DpBusd(__m128i s, __m128i a, __m128i b) {
+  return DpBusdEvex(s, a, b);
+}
+inline __m256i DpBusd(__m256i s, __m256i a, __m256i b) {
+  return DpBusdEvex(s, a, b);
+}
+#else
 inline __m128i DpBusd(__m128i s, __m128i a, __m128i b) {
   return _mm_dpbusd_epi32(s, a, b);
 }
 inline __m256i DpBusd(__m256i s, __m256i a, __m256i b) {
   return _mm256_dpbusd_epi32(s, a, b);
 }
+#endif
 inline __m512i DpBusd(__m512i s, __m512i a, __m512i b) {
   return _mm512_dpbusd_epi32(s, a, b);
 }
