@@ -6,14 +6,18 @@
 #  4. the suite under ASan + UBSan with clang (scripts/sanitize.sh);
 #  5. every libFuzzer target for a minute (scripts/fuzz.sh);
 #  6. the kernel tests cross-built for aarch64 and run under qemu
-#     (scripts/cross-aarch64.sh).
+#     (scripts/cross-aarch64.sh);
+#  7. the instruction audit of every program stages 1-6 built
+#     (scripts/audit.sh): each per-target function keeps to its target's
+#     ISA, everything else to the baseline (so a Zen 5 CI run catches what
+#     would crash on Zen 4).
 # Measured cold on a 2-core VM: about 18 minutes in all; each stage
 # prints its time. TERNARY_CI_STAGES picks stages, e.g. "1 2" (default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
-stages=${TERNARY_CI_STAGES:-1 2 3 4 5 6}
+stages=${TERNARY_CI_STAGES:-1 2 3 4 5 6 7}
 want() { [[ " $stages " == *" $1 "* ]]; }
 stage_start=$SECONDS
 done_stage() {
@@ -63,4 +67,9 @@ fi
 if want 6; then
   bash scripts/cross-aarch64.sh build-test/aarch64
   done_stage 6 "aarch64 under qemu"
+fi
+
+if want 7; then
+  bash scripts/audit.sh build-test
+  done_stage 7 "instruction audit"
 fi
