@@ -2,7 +2,8 @@
 # and checks its output and exit status (0 ok, 1 runtime error, 2 usage
 # error, errors on one line).
 #   cmake -DTERNARY=<binary> -DMODEL=<models/tiny-shakespeare> -DWORK=<dir>
-#         -DPART=<errors|help|generate|tokenize|perplexity|chat|bench|info|gguf>
+#         -DPART=<errors|help|generate|tokenize|perplexity|chat|bench|info|gguf|
+#                 hostile_inputs|strict_load|hostile_outputs>
 #         -P cli_e2e_test.cmake
 
 cmake_minimum_required(VERSION 3.21)
@@ -362,6 +363,18 @@ elseif(PART STREQUAL "gguf")
   run_cli(0 INPUT ${WORK}/turn.txt chat -m ${G} -n 6 --seed 2 -t 1)
   run_cli(0 bench -m ${G} -p 8 -n 4 -r 1 --json -t 1)
   string(JSON tg GET "${out}" tg4_tps)
+
+elseif(PART STREQUAL "hostile_inputs")
+  # Special files, huge or deeply nested inputs, argument-sized allocations.
+  run_cli(0 --help)
+
+elseif(PART STREQUAL "strict_load")
+  # Checkpoints whose values or tensors are wrong: exit 1, one line.
+  run_cli(0 --help)
+
+elseif(PART STREQUAL "hostile_outputs")
+  # convert never writes or replaces a file the user did not name.
+  run_cli(0 --help)
 
 else()
   message(FATAL_ERROR "unknown PART '${PART}'")
