@@ -197,8 +197,8 @@ M CheckSameModel(const std::filesystem::path& file,
 //    measured on tiny-shakespeare; 3% bound.
 constexpr double kSameScales = 1e-6, kFp16Scale = 0.03, kQ8Embedding = 0.03;
 
-TEST_CASE(
-    "tiny-shakespeare GGUFs: the HF folder's model, and bitnet.cpp's logits") {
+// Once per SIMD target this CPU runs (the TERNARY_SIMD switch).
+void CheckGgufsVsFolderAndPeer() {
   ThreadPool pool(2);
   // Prompts: the reference.json ones (the peers used exactly these ids).
   const auto cases = LoadCases(kData / "gguf/bitnet.cpp-i2_s.peer_logits.json");
@@ -231,6 +231,11 @@ TEST_CASE(
     CHECK(p.worst_miss <= kNearTie);
     CHECK(p.argmax_equal + 2 >= p.positions);
   }
+}
+
+TEST_CASE(
+    "tiny-shakespeare GGUFs: the HF folder's model, and bitnet.cpp's logits") {
+  test::ForEachTarget([](int64_t) { CheckGgufsVsFolderAndPeer(); });
 }
 
 // Issue #5's yardstick: the bf16 folder the pipeline started from, run by
