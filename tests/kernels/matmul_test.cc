@@ -4,8 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "ternary/quant/i2s.h"
@@ -128,6 +130,30 @@ TEST_CASE_TEMPLATE("matmul splits rows across threads", F, quant::I2S,
   std::vector<int32_t> got(want.size());
   MatMulInt32<F>(m, x, got.data(), rows, &pool);
   CHECK(got == want);
+}
+
+TEST_CASE_TEMPLATE("thread tasks hold whole row tiles", F, quant::I2S,
+                   quant::TL1, quant::TL2) {
+  const size_t tile = F::kRowTile;
+  for (size_t rows : {17, 640, 1000, 2560, 6912}) {
+    for (size_t threads : {2, 3, 4, 16}) {
+      CAPTURE(rows);
+      CAPTURE(threads);
+      const size_t per = detail::RowsPerTask(rows, threads, tile);
+      CHECK(per % tile == 0);  // a tile is never computed by two tasks
+      CHECK(per >= 16);        // enough work to amortise a task claim
+      // As many tasks as threads·4 where the tiles allow it.
+      const size_t tiles =
+          DivCeil(rows, RoundUp(std::max<size_t>(16, tile), tile));
+      CHECK(DivCeil(rows, per) >= std::min(tiles, threads * 4));
+    }
+  }
+  CHECK(detail::RowsPerTask(640, 1, tile) == 640);
+  if constexpr (std::is_same_v<F, quant::TL1>) {
+    // 2B4T's k/v projections on 2 threads: ten one-chunk tasks, not tasks
+    // that split the 64-row chunks.
+    CHECK(detail::RowsPerTask(640, 2, tile) == 64);
+  }
 }
 
 TEST_CASE("matmul rejects mismatched shapes") {

@@ -2,6 +2,8 @@
 // for CI logs; with TERNARY_EXPECT_TARGETS=NEON,SVE,... (a comma-separated
 // list of hwy::TargetName) it fails unless each of them runs, so an emulator
 // or compiler change cannot silently drop a target.
+#include "ternary/simd/targets.h"
+
 #include <doctest/doctest.h>
 #include <hwy/targets.h>
 
@@ -15,9 +17,7 @@
 #include <vector>
 
 #include "ternary/kernels/matmul.h"
-#include "ternary/simd/targets.h"
 #include "ternary/util/error.h"
-
 #include "test_util.h"
 
 namespace ternary {
@@ -100,8 +100,9 @@ TEST_CASE("SetMaxTarget: bad names are usage errors that say what exists") {
     hwy::SetSupportedTargetsForTest(simd::kFallbackTarget);
     const std::string lacking = message(simd::TargetName(best));
     hwy::SetSupportedTargetsForTest(0);
-    CHECK(lacking.find("this CPU cannot run that SIMD target; it runs scalar") !=
-          std::string::npos);
+    CHECK(
+        lacking.find("this CPU cannot run that SIMD target; it runs scalar") !=
+        std::string::npos);
   }
   // A failed call changes nothing.
   CHECK(DispatchedTarget() == best);

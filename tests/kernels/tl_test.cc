@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ternary/kernels/matmul.h"
-#include "ternary/kernels/tl1-inl.h"  // ternary::detail table entries
+#include "ternary/kernels/ref/lut_tables.h"  // the scalar table entries
 #include "ternary/quant/tl1.h"
 #include "ternary/quant/tl2.h"
 #include "test_util.h"
@@ -24,26 +24,26 @@ TEST_CASE("TL lookup-table entries: all 9 pair codes, all 27 signed triples") {
   for (int a : vals) {
     for (int b : vals) {
       uint8_t lo[16], hi[16], i8[16];
-      detail::ScalarPairTableA8(a, b, lo, hi);
-      detail::ScalarPairTableA4(a, b, i8);
+      ref::ScalarPairTableA8(a, b, lo, hi);
+      ref::ScalarPairTableA4(a, b, i8);
       for (int w0 = -1; w0 <= 1; ++w0) {
         for (int w1 = -1; w1 <= 1; ++w1) {
           const int n = quant::TL1::PairNibble(w0, w1), want = w0 * a + w1 * b;
-          CHECK(detail::PairEntry(a, b, n) == want);
-          CHECK(detail::TableEntryA8(lo, hi, n) == want);
+          CHECK(ref::PairEntry(a, b, n) == want);
+          CHECK(ref::TableEntryA8(lo, hi, n) == want);
           if (want >= -128 && want <= 127)
-            CHECK(detail::TableEntryA4(i8, n) == want);
+            CHECK(ref::TableEntryA4(i8, n) == want);
         }
       }
       for (int c : vals) {
-        detail::ScalarTripleTableA8(a, b, c, lo, hi);
+        ref::ScalarTripleTableA8(a, b, c, lo, hi);
         for (int code = -13; code <= 13; ++code) {
           const int w0 = (code + 13) / 9 - 1, w1 = (code + 13) / 3 % 3 - 1,
                     w2 = (code + 13) % 3 - 1;
           const int k = code < 0 ? -code : code, sign = code < 0 ? -1 : 1;
           const int want = w0 * a + w1 * b + w2 * c;
-          CHECK(sign * detail::TripleEntry(a, b, c, k) == want);
-          CHECK(sign * detail::TableEntryA8(lo, hi, k) == want);
+          CHECK(sign * ref::TripleEntry(a, b, c, k) == want);
+          CHECK(sign * ref::TableEntryA8(lo, hi, k) == want);
         }
       }
     }

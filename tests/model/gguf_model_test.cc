@@ -15,7 +15,6 @@
 
 #include "model/gguf_builder.h"
 #include "model/logit_compare.h"
-#include "test_util.h"
 #include "ternary/model/convert.h"
 #include "ternary/model/generate.h"
 #include "ternary/model/gguf_checkpoint.h"
@@ -23,6 +22,7 @@
 #include "ternary/model/model.h"
 #include "ternary/util/error.h"
 #include "ternary/util/thread_pool.h"
+#include "test_util.h"
 
 namespace ternary {
 namespace {

@@ -17,11 +17,11 @@
 
 #include "model/checkpoint_builder.h"
 #include "model/logit_compare.h"
-#include "test_util.h"
 #include "ternary/model/generate.h"
 #include "ternary/model/random_weights.h"
 #include "ternary/util/error.h"
 #include "ternary/util/thread_pool.h"
+#include "test_util.h"
 #if __has_include("ternary/quant/tl1.h") && \
                   __has_include("ternary/kernels/tl1-inl.h")
 #include "ternary/quant/tl1.h"

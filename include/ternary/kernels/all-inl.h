@@ -4,6 +4,7 @@
 #include "ternary/simd/highway-inl.h"
 #include "ternary/kernels/kernel-inl.h"
 #include "ternary/kernels/i2s-inl.h"
+#include "ternary/kernels/tl_common-inl.h"
 #include "ternary/kernels/tl1-inl.h"
 #include "ternary/kernels/tl2-inl.h"
 #include "ternary/kernels/dense-inl.h"

@@ -147,7 +147,8 @@ void Q8RowsT(const Q8Args& a, size_t row_begin, size_t row_end) {
         for (size_t k = 0; k < kR; ++k) {
           const int8_t* w = a.w + (r + k) * a.w_stride + i;
           hwy::Prefetch(w + 512);
-          acc[k] = SumOfMulQuadAccumulate(di32, qu, hn::LoadU(di8, w), acc[k]);
+          acc[k] =
+              SmallSumOfMulQuadAccumulate(di32, qu, hn::LoadU(di8, w), acc[k]);
         }
 #else
         const hn::Repartition<int16_t, decltype(di8)> di16;

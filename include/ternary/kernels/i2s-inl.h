@@ -149,7 +149,7 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
         HWY_UNROLL(16)
         for (size_t r = 0; r < kR; ++r) {
           acc[r][t][j % kA] =
-              SumOfMulQuadAccumulate(di32, c[r][j], q, acc[r][t][j % kA]);
+              SmallSumOfMulQuadAccumulate(di32, c[r][j], q, acc[r][t][j % kA]);
         }
       }
 #else
@@ -270,7 +270,7 @@ HWY_INLINE void PlaneTile(D du8, const uint8_t* const (&w)[kR],
         const auto q = KeepInRegister(hn::LoadU(di8, acts[t] + 4 * g + j * L));
         HWY_UNROLL(16)
         for (size_t r = 0; r < kR; ++r) {
-          acc[r][t] = SumOfMulQuadAccumulate(di32, c[r], q, acc[r][t]);
+          acc[r][t] = SmallSumOfMulQuadAccumulate(di32, c[r], q, acc[r][t]);
         }
       }
     }

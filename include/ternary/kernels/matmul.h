@@ -30,12 +30,18 @@
 namespace ternary {
 namespace detail {
 
-// Rows per parallel task: enough work to amortise a task claim, in
-// multiples of 16 so every format's row tiles stay whole.
-inline size_t RowsPerTask(size_t rows, size_t threads) {
+// Rows per parallel task: enough work to amortise a task claim (at least
+// 16 rows), in whole row tiles of the format: a tile split between two
+// tasks would be computed in full by both (TL1's 64-row chunks on 640 rows
+// and 2 threads: 16 chunks instead of 10 with 16-row tasks).
+// Rounding down the units per task keeps at least `threads * 4` tasks when
+// there are that many units (640 TL1 rows, 2 threads: 10 one-chunk tasks,
+// 5 per thread, rather than 5 two-chunk tasks split 3:2).
+inline size_t RowsPerTask(size_t rows, size_t threads, size_t row_tile) {
   if (threads <= 1) return rows;
   const size_t tasks = threads * 4;
-  return std::max<size_t>(16, RoundUp(DivCeil(rows, tasks), 16));
+  const size_t unit = RoundUp(std::max<size_t>(16, row_tile), row_tile);
+  return unit * std::max<size_t>(1, DivCeil(rows, unit) / tasks);
 }
 
 template <quant::PackingFormat F, simd::Policy S>
@@ -70,7 +76,7 @@ void MatMulImpl(const PackedMatrix<F>& w, const QuantizedActs& x, float* y,
     args.acts = prepared.data();
     args.act_stride = stride;
     const auto rows_fn = TERNARY_CHOOSE_FOR(S, MatMulRowsT<F>);
-    const size_t per_task = RowsPerTask(w.rows(), threads);
+    const size_t per_task = RowsPerTask(w.rows(), threads, F::kRowTile);
     const size_t tasks = DivCeil(w.rows(), per_task);
     if (tasks <= 1) {
       rows_fn(args, 0, w.rows());

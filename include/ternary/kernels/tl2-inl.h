@@ -22,7 +22,7 @@
 #include "ternary/simd/highway-inl.h"
 // After highway.h
 #include "ternary/kernels/kernel-inl.h"
-#include "ternary/kernels/tl1-inl.h"
+#include "ternary/kernels/tl_common-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ternary::HWY_NAMESPACE {
@@ -177,7 +177,8 @@ HWY_INLINE VU8 ApplySign8(VU8 e, const StepSigns& m, int i) {
 }  // namespace tl
 
 template <size_t kBM, size_t kBK>
-struct Kernel<quant::TL2Layout<kBM, kBK>> {
+struct Kernel<quant::TL2Layout<kBM, kBK>>
+    : tl::LutDriver<Kernel<quant::TL2Layout<kBM, kBK>>, 32, kBM / 32> {
   using L = quant::TL2Layout<kBM, kBK>;
   static constexpr size_t kChunks = kBM / 32;
   // Table bytes per step (two triples or two pairs).
@@ -204,41 +205,8 @@ struct Kernel<quant::TL2Layout<kBM, kBK>> {
     }
   }
 
-  static void Rows(const MatMulArgs& a, size_t row_begin,
-                   size_t row_end) noexcept {
-    if (a.act_max_abs <= 8) {
-      RowsT<true>(a, row_begin, row_end);
-    } else {
-      RowsT<false>(a, row_begin, row_end);
-    }
-  }
-
- private:
-  template <bool kA4>
-  static void RowsT(const MatMulArgs& a, size_t row_begin,
-                    size_t row_end) noexcept {
-    size_t t = 0;
-#if TERNARY_HAVE_X86_DOT
-    constexpr size_t kT = tl::kGemmTokens;
-    for (; t + kT <= a.n_tokens; t += kT)
-      Tiles<kT, kA4>(a, t, row_begin, row_end);
-#endif
-    for (; t < a.n_tokens; ++t) Tiles<1, kA4>(a, t, row_begin, row_end);
-  }
-
-  template <size_t kT, bool kA4>
-  static void Tiles(const MatMulArgs& a, size_t t0, size_t row_begin,
-                    size_t row_end) noexcept {
-    if (row_begin >= row_end) return;
-    const size_t c_begin = row_begin / 32, c_end = DivCeil(row_end, 32);
-    for (size_t mb = c_begin / kChunks; mb * kChunks < c_end; ++mb) {
-      const size_t first = mb * kChunks;
-      Tile<kT, kA4>(a, t0, mb, std::max(c_begin, first) - first,
-                    std::min(c_end, first + kChunks) - first, row_begin,
-                    row_end);
-    }
-  }
-
+  // Chunks [mo_begin, mo_end) of row tile mb for tokens t0..t0+kT
+  // (tl::LutDriver walks the tiles).
   template <size_t kT, bool kA4>
   static HWY_NOINLINE void Tile(const MatMulArgs& a, size_t t0, size_t mb,
                                 size_t mo_begin, size_t mo_end,
@@ -286,6 +254,7 @@ struct Kernel<quant::TL2Layout<kBM, kBK>> {
     }
   }
 
+ private:
 #if TERNARY_HAVE_X86_DOT
   // int16 bounds. A8: lanes of one nibble's accumulator get one entry
   // (|e| ≤ 3·128 triples, 2·128 pairs) per step and the two nibbles' sums
@@ -428,14 +397,12 @@ struct Kernel<quant::TL2Layout<kBM, kBK>> {
         for (size_t t = 0; t < kT; ++t) {
           const uint8_t* tab = lut[t] + s * kLut;
           if constexpr (kA4) {
-            sums[t][pos] +=
-                sign_hi * ternary::detail::TableEntryA4(tab, x >> 4) +
-                sign_lo * ternary::detail::TableEntryA4(tab + 16, x & 15);
+            sums[t][pos] += sign_hi * ref::TableEntryA4(tab, x >> 4) +
+                            sign_lo * ref::TableEntryA4(tab + 16, x & 15);
           } else {
             sums[t][pos] +=
-                sign_hi * ternary::detail::TableEntryA8(tab, tab + 16, x >> 4) +
-                sign_lo *
-                    ternary::detail::TableEntryA8(tab + 32, tab + 48, x & 15);
+                sign_hi * ref::TableEntryA8(tab, tab + 16, x >> 4) +
+                sign_lo * ref::TableEntryA8(tab + 32, tab + 48, x & 15);
           }
         }
       }

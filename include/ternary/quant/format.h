@@ -16,6 +16,8 @@ namespace ternary::quant {
 //   Pack(t, rows, cols, out)         t: rows×cols row-major values in {-1,0,1}
 //   Unpack(p, rows, cols, t)         inverse of Pack
 //   PreparedActBytes(cols)           per-token scratch its kernels need
+//   kRowTile                         rows its kernels compute together (a
+//                                    thread's share of rows is a multiple)
 template <class F>
 concept PackingFormat = requires(const int8_t* t, int8_t* tm, const uint8_t* p,
                                  uint8_t* pm, size_t n) {
@@ -25,6 +27,7 @@ concept PackingFormat = requires(const int8_t* t, int8_t* tm, const uint8_t* p,
   {F::Pack(t, n, n, pm)};
   {F::Unpack(p, n, n, tm)};
   { F::PreparedActBytes(n) } -> std::same_as<size_t>;
+  { F::kRowTile } -> std::convertible_to<size_t>;
 };
 
 }  // namespace ternary::quant

@@ -26,6 +26,8 @@ namespace ternary::quant {
 struct I2S {
   static constexpr std::string_view kName = "i2s";
   static constexpr size_t kBlockWeights = 128;
+  // Rows are independent (the GEMM's 4-row tiles repeat a ragged edge).
+  static constexpr size_t kRowTile = 1;
   static constexpr size_t kBlockBytes = 32;
 
   static constexpr size_t PaddedCols(size_t cols) noexcept {

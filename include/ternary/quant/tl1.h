@@ -45,6 +45,8 @@ struct TL1Layout {
   static constexpr size_t kBM = kBM_;
   static constexpr size_t kBK = kBK_;
   static constexpr size_t kbm = kbm_;
+  // A chunk's kbm rows come out of one table lookup: computed whole.
+  static constexpr size_t kRowTile = kbm;
   // Columns per step (bitnet.cpp by) and 16-byte units per row group.
   static constexpr size_t kStepCols = 256 / kbm;
   static constexpr size_t kPairsPerStep = kStepCols / 2;

@@ -49,6 +49,8 @@ struct TL2Layout {
   static constexpr size_t kBM = kBM_;
   static constexpr size_t kBK = kBK_;
   static constexpr size_t kbm = 32;
+  // A chunk's 32 rows come out of one table lookup: computed whole.
+  static constexpr size_t kRowTile = kbm;
   static constexpr size_t kStepCols = 6;    // two triples per byte
   static constexpr size_t kStepBytes = 32;  // one 32-row chunk step
   static constexpr size_t kStepsPerBlock = kBK / kStepCols;

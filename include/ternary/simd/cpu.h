@@ -110,8 +110,8 @@ inline CpuInfo DetectCpu() {
   }
   const detail::CpuidRegs l1 = Cpuid(1);
   const int base_family = (l1.a >> 8) & 0xF;
-  info.family = base_family == 0xF ? base_family + ((l1.a >> 20) & 0xFF)
-                                   : base_family;
+  info.family =
+      base_family == 0xF ? base_family + ((l1.a >> 20) & 0xFF) : base_family;
   info.model = (l1.a >> 4) & 0xF;
   if (base_family == 0x6 || base_family == 0xF) {
     info.model |= ((l1.a >> 16) & 0xF) << 4;
@@ -147,10 +147,8 @@ inline CpuInfo DetectCpu() {
   // Linux's hwcap bits (arch/arm64/include/uapi/asm/hwcap.h).
   const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
   info.features = {
-      {"asimd", ((hw >> 1) & 1) != 0},
-      {"asimddp", ((hw >> 20) & 1) != 0},
-      {"sve", ((hw >> 22) & 1) != 0},
-      {"sve2", ((hw2 >> 1) & 1) != 0},
+      {"asimd", ((hw >> 1) & 1) != 0},  {"asimddp", ((hw >> 20) & 1) != 0},
+      {"sve", ((hw >> 22) & 1) != 0},   {"sve2", ((hw2 >> 1) & 1) != 0},
       {"i8mm", ((hw2 >> 13) & 1) != 0},
   };
 #endif

@@ -41,6 +41,12 @@
 #define TERNARY_HWY_AVX3_DL_HAS_AVXVNNI 0
 #endif
 
+// Highway's version as one number (1.0.3 = 10003): the workarounds below
+// are compiled only for the versions that lack the upstream op; newer ones
+// use Highway's own (a second definition would make calls ambiguous).
+#undef TERNARY_HWY_VERSION
+#define TERNARY_HWY_VERSION (HWY_MAJOR * 10000 + HWY_MINOR * 100 + HWY_PATCH)
+
 HWY_BEFORE_NAMESPACE();
 namespace ternary::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
@@ -125,15 +131,20 @@ inline __m512i DpBusd(__m512i s, __m512i a, __m512i b) {
 #endif
 }  // namespace detail
 
+#if TERNARY_HWY_VERSION < 10006
 // Upstream SatWidenMulPairwiseAdd (Highway 1.0.6): u8·i8 pairs summed into
 // saturating i16 (PMADDUBSW).
 template <class DI16, class VU8, class VI8>
 HWY_INLINE hn::Vec<DI16> SatWidenMulPairwiseAdd(DI16 /*di16*/, VU8 a, VI8 b) {
   return hn::Vec<DI16>{detail::MaddUbs(a.raw, b.raw)};
 }
+#else
+using hn::SatWidenMulPairwiseAdd;
+#endif
 
 // i16 pairs summed into i32 (PMADDWD with ones); upstream: WidenMulPairwiseAdd
-// with a vector of ones, or SumsOf2 (1.1).
+// with a vector of ones, or SumsOf2(v) (1.1), which takes no tag: the two
+// overload by arity.
 template <class DI32, class VI16>
 HWY_INLINE hn::Vec<DI32> SumsOf2(DI32 /*di32*/, VI16 v) {
   return hn::Vec<DI32>{detail::MaddOnes(v.raw)};
@@ -149,12 +160,13 @@ HWY_INLINE V KeepInRegister(V v) {
   return v;
 }
 
-// Upstream SumOfMulQuadAccumulate (Highway 1.0.6): sum + Σ of each group of
-// four u8·i8 products, exact in i32 (VNNI), or via PMADDUBSW + PMADDWD,
-// exact while each u8·i8 pair sum fits i16 (true for ternary codes ≤ 3).
+// sum + Σ of each group of four u8·i8 products: exact in i32 with VNNI,
+// else via PMADDUBSW + PMADDWD, exact while each u8·i8 pair sum fits i16
+// (true for ternary codes ≤ 3). Not upstream's SumOfMulQuadAccumulate
+// (Highway 1.0.6), which is exact for all inputs and slower without VNNI.
 template <class DI32, class VU8, class VI8>
-HWY_INLINE hn::Vec<DI32> SumOfMulQuadAccumulate(DI32 di32, VU8 a, VI8 b,
-                                                hn::Vec<DI32> sum) {
+HWY_INLINE hn::Vec<DI32> SmallSumOfMulQuadAccumulate(DI32 di32, VU8 a, VI8 b,
+                                                     hn::Vec<DI32> sum) {
 #if TERNARY_HAVE_VNNI
   (void)di32;
   return hn::Vec<DI32>{detail::DpBusd(sum.raw, a.raw, b.raw)};
@@ -168,11 +180,15 @@ HWY_INLINE hn::Vec<DI32> SumOfMulQuadAccumulate(DI32 di32, VU8 a, VI8 b,
 #define TERNARY_HAVE_VNNI 0
 #endif  // HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR/EMU128
 
+#if TERNARY_HWY_VERSION < 10005
 // Upstream ReduceSum (Highway 1.0.5).
 template <class D>
 HWY_INLINE hn::TFromD<D> ReduceSum(D d, hn::Vec<D> v) {
   return hn::GetLane(hn::SumOfLanes(d, v));
 }
+#else
+using hn::ReduceSum;
+#endif
 
 }  // namespace ternary::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();

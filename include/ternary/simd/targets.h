@@ -85,9 +85,9 @@ inline std::string NameList(const std::vector<int64_t>& targets) {
 // "not in this build" rather than "unknown".
 inline bool IsKnownTargetName(std::string_view name) {
   constexpr std::string_view kNames[] = {
-      "scalar", "emu128",   "ssse3", "sse4", "avx2", "avx3",
-      "avx3_dl", "neon",    "sve",   "sve2", "sve_256", "sve2_128",
-      "ppc8",   "wasm",     "wasm_emu256", "rvv"};
+      "scalar",  "emu128", "ssse3",       "sse4", "avx2",    "avx3",
+      "avx3_dl", "neon",   "sve",         "sve2", "sve_256", "sve2_128",
+      "ppc8",    "wasm",   "wasm_emu256", "rvv"};
   for (std::string_view n : kNames) {
     if (n == name) return true;
   }
@@ -139,9 +139,8 @@ class TargetChoice {
 
   // Caps dispatch at `cap` (a runnable target), or none when 0.
   void Cap(int64_t cap) {
-    const int64_t allowed = cap == 0
-                                ? hwy::SupportedTargets() & HWY_TARGETS
-                                : AllowedUnder(cap);
+    const int64_t allowed =
+        cap == 0 ? hwy::SupportedTargets() & HWY_TARGETS : AllowedUnder(cap);
     chosen_.Update(allowed);
     const int64_t best = allowed & -allowed;
     active_.store(best != 0 ? best : kFallbackTarget);
