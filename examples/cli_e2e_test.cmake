@@ -366,15 +366,471 @@ elseif(PART STREQUAL "gguf")
 
 elseif(PART STREQUAL "hostile_inputs")
   # Special files, huge or deeply nested inputs, argument-sized allocations.
-  run_cli(0 --help)
+  # Every file the program reads is a regular file of bounded size
+  # (io/read_file.h) with JSON at most 256 levels deep: a FIFO, /dev/zero, a
+  # folder, a 3 GiB file or 10^6 '[' exits 1 at once with one line naming
+  # the file (a read that blocks or runs away fails run_cli's TIMEOUT).
+  set(M "${MODEL}")
+  # hostile_copy(name): a copy of the model as ${WORK}/name (the weights a
+  # symlink), to break one file of.
+  function(hostile_copy name)
+    set(d "${WORK}/${name}")
+    file(MAKE_DIRECTORY "${d}")
+    file(COPY ${M}/config.json ${M}/tokenizer.json ${M}/tokenizer_config.json
+         DESTINATION "${d}")
+    file(CREATE_LINK "${M}/model.safetensors" "${d}/model.safetensors"
+         SYMBOLIC)
+  endfunction()
+  function(make_fifo path)
+    file(REMOVE "${path}")
+    execute_process(COMMAND mkfifo "${path}" RESULT_VARIABLE r)
+    if(NOT r EQUAL 0)
+      message(FATAL_ERROR "mkfifo ${path} failed: ${r}")
+    endif()
+  endfunction()
+  function(make_sparse path size)  # costs no disk
+    file(REMOVE "${path}")
+    execute_process(COMMAND truncate -s ${size} "${path}" RESULT_VARIABLE r)
+    if(NOT r EQUAL 0)
+      message(FATAL_ERROR "truncate -s ${size} ${path} failed: ${r}")
+    endif()
+  endfunction()
+  string(REPEAT "[" 1000000 brackets)
+  set(fifo_msg "not a regular file \\(a fifo\\)")
+  set(dev_msg "not a regular file \\(a character device\\)")
+  set(dir_msg "not a regular file \\(a directory\\)")
+  set(deep_msg "JSON nested deeper than 256 levels \\(at byte [0-9]+\\)")
+
+  # config.json: a FIFO (used to block info, generate and tokenize forever).
+  hostile_copy(fifo-config)
+  make_fifo(${WORK}/fifo-config/config.json)
+  foreach(cmd "info" "generate;-p;x;-n;1" "tokenize;-p;x")
+    run_cli(1 ${cmd} -m ${WORK}/fifo-config)
+    expect_match("${err}" "fifo-config/config.json: ${fifo_msg}"
+                 "${cmd}: FIFO config.json")
+  endforeach()
+  # config.json -> /dev/zero (used to read until std::bad_alloc).
+  hostile_copy(zero-config)
+  file(REMOVE ${WORK}/zero-config/config.json)
+  file(CREATE_LINK /dev/zero ${WORK}/zero-config/config.json SYMBOLIC)
+  run_cli(1 info -m ${WORK}/zero-config)
+  expect_match("${err}" "zero-config/config.json: ${dev_msg}"
+               "info: config.json -> /dev/zero")
+  run_cli(1 generate -m ${WORK}/zero-config -p x -n 1)
+  expect_match("${err}" "zero-config/config.json: ${dev_msg}"
+               "generate: config.json -> /dev/zero")
+  # config.json of 3 GiB: refused before reading.
+  hostile_copy(huge-config)
+  make_sparse(${WORK}/huge-config/config.json 3G)
+  run_cli(1 info -m ${WORK}/huge-config)
+  expect_match("${err}"
+               "huge-config/config.json: 3221225472 bytes \\(3 GiB\\) is larger than the 16 MiB a config.json may have"
+               "info: 3 GiB config.json")
+  # config.json nested a million levels deep: refused before parsing.
+  hostile_copy(deep-config)
+  file(WRITE ${WORK}/deep-config/config.json "{\"a\": ${brackets}")
+  run_cli(1 info -m ${WORK}/deep-config)
+  expect_match("${err}" "config.json: ${deep_msg}" "info: deep config.json")
+  run_cli(1 generate -m ${WORK}/deep-config -p x -n 1)
+  expect_match("${err}" "config.json: ${deep_msg}" "generate: deep config.json")
+  # tokenizer_config.json -> /dev/zero, a FIFO, deep.
+  hostile_copy(zero-tok-config)
+  file(REMOVE ${WORK}/zero-tok-config/tokenizer_config.json)
+  file(CREATE_LINK /dev/zero ${WORK}/zero-tok-config/tokenizer_config.json
+       SYMBOLIC)
+  foreach(cmd "tokenize;-p;x" "generate;-p;x;-n;1")
+    run_cli(1 ${cmd} -m ${WORK}/zero-tok-config)
+    expect_match("${err}" "zero-tok-config/tokenizer_config.json: ${dev_msg}"
+                 "${cmd}: tokenizer_config.json -> /dev/zero")
+  endforeach()
+  hostile_copy(fifo-tok-config)
+  make_fifo(${WORK}/fifo-tok-config/tokenizer_config.json)
+  run_cli(1 tokenize -m ${WORK}/fifo-tok-config -p x)
+  expect_match("${err}" "fifo-tok-config/tokenizer_config.json: ${fifo_msg}"
+               "tokenize: FIFO tokenizer_config.json")
+  hostile_copy(deep-tok-config)
+  file(WRITE ${WORK}/deep-tok-config/tokenizer_config.json
+       "{\"a\": ${brackets}")
+  run_cli(1 tokenize -m ${WORK}/deep-tok-config -p x)
+  expect_match("${err}" "deep-tok-config/tokenizer_config.json: ${deep_msg}"
+               "tokenize: deep tokenizer_config.json")
+  # tokenizer.json: a FIFO, /dev/zero, 3 GiB, deep.
+  hostile_copy(bad-tok)
+  make_fifo(${WORK}/bad-tok/tokenizer.json)
+  run_cli(1 tokenize -m ${WORK}/bad-tok -p x)
+  expect_match("${err}" "bad-tok/tokenizer.json: ${fifo_msg}"
+               "tokenize: FIFO tokenizer.json")
+  file(REMOVE ${WORK}/bad-tok/tokenizer.json)
+  file(CREATE_LINK /dev/zero ${WORK}/bad-tok/tokenizer.json SYMBOLIC)
+  run_cli(1 generate -m ${WORK}/bad-tok -p x -n 1)
+  expect_match("${err}" "bad-tok/tokenizer.json: ${dev_msg}"
+               "generate: tokenizer.json -> /dev/zero")
+  make_sparse(${WORK}/bad-tok/tokenizer.json 3G)
+  run_cli(1 tokenize -m ${WORK}/bad-tok -p x)
+  expect_match("${err}"
+               "bad-tok/tokenizer.json: 3221225472 bytes \\(3 GiB\\) is larger than the 256 MiB a tokenizer.json may have"
+               "tokenize: 3 GiB tokenizer.json")
+  file(WRITE ${WORK}/bad-tok/tokenizer.json "{\"model\": ${brackets}")
+  run_cli(1 tokenize -m ${WORK}/bad-tok -p x)
+  expect_match("${err}" "bad-tok/tokenizer.json: ${deep_msg}"
+               "tokenize: deep tokenizer.json")
+  # model.safetensors a FIFO: refused before the memory map's open.
+  hostile_copy(fifo-weights)
+  make_fifo(${WORK}/fifo-weights/model.safetensors)
+  run_cli(1 generate -m ${WORK}/fifo-weights -p x -n 1)
+  expect_match("${err}" "fifo-weights/model.safetensors: ${fifo_msg}"
+               "generate: FIFO model.safetensors")
+
+  # -f FILE (prompt, text to tokenize, perplexity text).
+  get_filename_component(work_name "${WORK}" NAME)
+  make_fifo(${WORK}/text.fifo)
+  make_sparse(${WORK}/huge.txt 3G)
+  foreach(cmd "generate;-n;1" "tokenize" "perplexity")
+    run_cli(1 ${cmd} -m ${M} -f /dev/zero)
+    expect_match("${err}" ": /dev/zero: ${dev_msg}" "${cmd} -f /dev/zero")
+    run_cli(1 ${cmd} -m ${M} -f ${WORK})
+    expect_match("${err}" "/${work_name}: ${dir_msg}" "${cmd} -f FOLDER")
+    run_cli(1 ${cmd} -m ${M} -f ${WORK}/text.fifo)
+    expect_match("${err}" "text.fifo: ${fifo_msg}" "${cmd} -f FIFO")
+    run_cli(1 ${cmd} -m ${M} -f ${WORK}/huge.txt)
+    expect_match("${err}"
+                 "huge.txt: 3221225472 bytes \\(3 GiB\\) is larger than the 1 GiB a text file may have"
+                 "${cmd} -f 3 GiB file")
+  endforeach()
+  # A normal file still works.
+  file(WRITE ${WORK}/prompt.txt "ROMEO:\n")
+  run_cli(0 tokenize -m ${M} -f ${WORK}/prompt.txt --ids-only)
 
 elseif(PART STREQUAL "strict_load")
-  # Checkpoints whose values or tensors are wrong: exit 1, one line.
-  run_cli(0 --help)
+  # Checkpoints whose values or tensors are wrong: exit 1, one line naming
+  # the file and the key or tensor, before any text is generated.
+  set(M "${MODEL}")
+  # strict_copy(name): a full copy of the model as ${WORK}/name.
+  function(strict_copy name)
+    file(MAKE_DIRECTORY ${WORK}/${name})
+    file(COPY ${M}/config.json ${M}/model.safetensors ${M}/tokenizer.json
+         ${M}/tokenizer_config.json DESTINATION ${WORK}/${name})
+  endfunction()
+  # strict_config(name key json_value): a copy with one config.json key set.
+  # The text is edited (not string(JSON)), so values such as 1e400 reach
+  # the program as written.
+  function(strict_config name key value)
+    strict_copy(${name})
+    file(READ ${WORK}/${name}/config.json j)
+    string(REGEX REPLACE "\"${key}\": [^,\n]*" "\"${key}\": ${value}" e "${j}")
+    if(e STREQUAL j)
+      message(FATAL_ERROR "strict_config: no key ${key} in config.json")
+    endif()
+    file(WRITE ${WORK}/${name}/config.json "${e}")
+  endfunction()
+  # strict_fails(regex subcommand args...): exit 1, one line matching regex.
+  function(strict_fails regex)
+    run_cli(1 ${ARGN})
+    expect_match("${err}" "${regex}" "ternary ${ARGN}")
+  endfunction()
+
+  # config.json values out of range (1e39 is inf as a float: every logit
+  # was 0 and the text random, exit 0).
+  strict_config(eps rms_norm_eps 1e39)
+  foreach(sub generate logits)
+    set(extra -p x -n 2)
+    if(sub STREQUAL "logits")
+      set(extra --ids 1,2)
+    endif()
+    strict_fails("config.json: key 'rms_norm_eps' is 1e\\+39, not a finite number"
+                 ${sub} -m ${WORK}/eps ${extra} -t 1)
+  endforeach()
+  # convert refuses it too, and writes nothing.
+  strict_fails("config.json: key 'rms_norm_eps'"
+               convert -m ${WORK}/eps -o ${WORK}/eps.gguf)
+  if(EXISTS ${WORK}/eps.gguf)
+    message(FATAL_ERROR "convert wrote ${WORK}/eps.gguf from a bad config")
+  endif()
+  strict_config(eps2 rms_norm_eps 2)
+  strict_fails("config.json: key 'rms_norm_eps' must be >= 0 and < 1, got 2"
+               generate -m ${WORK}/eps2 -p x -n 2 -t 1)
+  strict_config(theta rope_theta 0)
+  strict_fails("config.json: key 'rope_theta' must be positive"
+               generate -m ${WORK}/theta -p x -n 2 -t 1)
+  strict_config(theta_inf rope_theta 1e400)
+  # (JSON numbers beyond double: the parser refuses them.)
+  strict_fails("config.json: not valid JSON: .*number overflow parsing '1e400'"
+               info -m ${WORK}/theta_inf -t 1)
+  strict_config(heads num_attention_heads -6)
+  strict_fails("config.json: key 'num_attention_heads' must be positive, got -6"
+               generate -m ${WORK}/heads -p x -n 2 -t 1)
+  strict_config(ctx max_position_embeddings 100000000)
+  strict_fails("config.json: key 'max_position_embeddings' is 100000000, more than the 16777216 supported"
+               generate -m ${WORK}/ctx -p x -n 2 -t 1)
+
+  # Special ids and the tokenizer against the embedding's rows: the tokenizer
+  # is checked when it is loaded, not when generation reaches a bad id
+  # (which used to exit 2, a usage error, midway).
+  strict_config(eos eos_token_id 5000)
+  strict_fails("config.json: key 'eos_token_id' is 5000, outside the vocabulary \\[0, 4096\\)"
+               generate -m ${WORK}/eos -p x -n 2 -t 1)
+  strict_fails("config.json: key 'eos_token_id' is 5000, outside the vocabulary"
+               logits -m ${WORK}/eos --ids 1,2 -t 1)
+  # 4094 rows: BOS 4091 and EOS 4092 fit, <|eot_id|> 4095 does not.
+  strict_config(vocab vocab_size 4094)
+  foreach(sub generate perplexity tokenize)
+    set(extra -p x)
+    if(sub STREQUAL "perplexity")
+      heldout_slice(${WORK}/slice.txt 500)
+      set(extra -f ${WORK}/slice.txt --ctx 32)
+    endif()
+    strict_fails("tokenizer.json: token id 4095 is outside the model's vocabulary: the tokenizer has 4096 tokens, the embedding 4094 rows \\(config.json vocab_size\\)"
+                 ${sub} -m ${WORK}/vocab ${extra})
+  endforeach()
+  # A padded embedding (more rows than tokens) is fine for the tokenizer;
+  # this copy's weights have 4096 rows, so the model load names the tensor.
+  strict_config(padded vocab_size 4160)
+  strict_fails("model.safetensors: tensor 'model.embed_tokens.weight' has shape \\[4096, 384\\], expected \\[4160, 384\\]"
+               generate -m ${WORK}/padded -p x -n 2 -t 1)
+
+  # Weight files: edited with sh, printf, tail and dd (POSIX tools).
+  find_program(SH sh)
+  find_program(TAIL tail)
+  find_program(DD dd)
+  if(NOT SH OR NOT TAIL OR NOT DD)
+    message(STATUS "strict_load: no sh/tail/dd; skipping the weight-file cases")
+    return()
+  endif()
+  # strict_header(file): sets st_len (the header's length) and st_json.
+  function(strict_header f)
+    file(READ "${f}" hex LIMIT 8 HEX)
+    set(n 0)
+    foreach(i RANGE 0 7)
+      math(EXPR pos "${i} * 2")
+      string(SUBSTRING "${hex}" ${pos} 2 byte)
+      math(EXPR n "${n} + (0x${byte} << (8 * ${i}))")
+    endforeach()
+    file(READ "${f}" json OFFSET 8 LIMIT ${n})
+    # file(READ) of a file holding NULs can end the text with a '\n'.
+    string(SUBSTRING "${json}" 0 ${n} json)
+    set(st_len ${n} PARENT_SCOPE)
+    set(st_json "${json}" PARENT_SCOPE)
+  endfunction()
+  # strict_rewrite(name json tail_printf): the copy's model.safetensors with
+  # header `json`, the original data section, then printf's bytes.
+  function(strict_rewrite name json extra)
+    set(st ${WORK}/${name}/model.safetensors)
+    strict_header(${st})
+    math(EXPR skip "${st_len} + 9")
+    string(LENGTH "${json}" n)
+    set(fmt "")
+    foreach(i RANGE 0 7)
+      math(EXPR b "(${n} >> (8 * ${i})) & 255")
+      math(EXPR o1 "${b} / 64")
+      math(EXPR o2 "(${b} / 8) % 8")
+      math(EXPR o3 "${b} % 8")
+      string(APPEND fmt "\\${o1}${o2}${o3}")
+    endforeach()
+    file(WRITE ${WORK}/${name}/header.json "${json}")
+    execute_process(
+      COMMAND ${SH} -c "printf '${fmt}' > \"$1.new\" && cat \"$2\" >> \"$1.new\" && ${TAIL} -c +${skip} \"$1\" >> \"$1.new\" && printf '${extra}' >> \"$1.new\" && mv \"$1.new\" \"$1\" && rm \"$2\""
+              sh ${st} ${WORK}/${name}/header.json
+      RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "strict_rewrite ${name}: ${rc}")
+    endif()
+  endfunction()
+  # strict_poke(name tensor element printf_bytes): overwrites the bytes of
+  # one BF16 element of a tensor in place.
+  function(strict_poke name tensor element bytes)
+    set(st ${WORK}/${name}/model.safetensors)
+    strict_header(${st})
+    string(JSON begin GET "${st_json}" ${tensor} data_offsets 0)
+    math(EXPR at "8 + ${st_len} + ${begin} + 2 * ${element}")
+    execute_process(
+      COMMAND ${SH} -c "printf '${bytes}' | ${DD} of=\"$1\" bs=1 seek=${at} conv=notrunc 2>/dev/null"
+              sh ${st}
+      RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "strict_poke ${name}: ${rc}")
+    endif()
+  endfunction()
+
+  # NaN (bf16 0x7fc0) in a norm; inf (0x7f80) in the embedding table; an
+  # all-inf output norm. Each used to exit 0 repeating one token.
+  strict_copy(nan_norm)
+  strict_poke(nan_norm model.layers.3.post_attention_layernorm.weight 7 "\\300\\177")
+  strict_fails("model.safetensors: tensor 'model.layers.3.post_attention_layernorm.weight' holds a non-finite value \\(nan\\) at element 7"
+               generate -m ${WORK}/nan_norm -p x -n 2 -t 1)
+  strict_copy(inf_embed)
+  strict_poke(inf_embed model.embed_tokens.weight 770 "\\200\\177")
+  strict_fails("model.safetensors: tensor 'model.embed_tokens.weight' holds a non-finite value \\(inf\\) at row 2, column 2"
+               perplexity -m ${WORK}/inf_embed -f ${M}/heldout.txt --ctx 32)
+  strict_copy(inf_out)
+  string(REPEAT "\\200\\177" 384 all_inf)
+  strict_poke(inf_out model.norm.weight 0 "${all_inf}")
+  strict_fails("model.safetensors: tensor 'model.norm.weight' holds a non-finite value \\(inf\\) at element 0"
+               generate -m ${WORK}/inf_out -p x -n 2 -t 1)
+  # weight_scale inf.
+  strict_copy(inf_scale)
+  strict_poke(inf_scale model.layers.0.self_attn.q_proj.weight_scale 0 "\\200\\177")
+  strict_fails("model.safetensors: tensor 'model.layers.0.self_attn.q_proj.weight_scale' is inf, expected a positive scale"
+               generate -m ${WORK}/inf_scale -p x -n 2 -t 1)
+
+  # An extra tensor (a bias the graph has no place for) at the end.
+  strict_copy(bias)
+  strict_header(${WORK}/bias/model.safetensors)
+  file(SIZE ${WORK}/bias/model.safetensors size)
+  math(EXPR end "${size} - 8 - ${st_len}")
+  math(EXPR end2 "${end} + 2")
+  string(JSON j SET "${st_json}" model.layers.0.self_attn.q_proj.bias
+         "{\"dtype\": \"BF16\", \"shape\": [1], \"data_offsets\": [${end}, ${end2}]}")
+  strict_rewrite(bias "${j}" "\\000\\000")
+  strict_fails("model.safetensors: tensor 'model.layers.0.self_attn.q_proj.bias' is not part of the BitNet graph"
+               generate -m ${WORK}/bias -p x -n 2 -t 1)
+  strict_fails("model.safetensors: tensor 'model.layers.0.self_attn.q_proj.bias' is not part of the BitNet graph"
+               convert -m ${WORK}/bias -o ${WORK}/bias.gguf)
+  # The unchanged rewrite loads (the helper itself is sound).
+  strict_copy(same)
+  strict_header(${WORK}/same/model.safetensors)
+  strict_rewrite(same "${st_json}" "")
+  run_cli(0 generate -m ${WORK}/same -p "${prompt0}" -n 48 --temp 0 -t 1)
+  expect_equal("${out}" "${greedy0}" "rewritten copy")
+
+  # data_offsets aliasing another tensor's bytes (same shape and dtype).
+  strict_copy(overlap)
+  strict_header(${WORK}/overlap/model.safetensors)
+  string(JSON offs GET "${st_json}" model.layers.1.input_layernorm.weight data_offsets)
+  string(JSON j SET "${st_json}" model.layers.0.input_layernorm.weight data_offsets "${offs}")
+  strict_rewrite(overlap "${j}" "")
+  strict_fails("model.safetensors: tensor 'model.layers.1.input_layernorm.weight' \\(data_offsets \\[[0-9]+, [0-9]+\\]\\) overlaps tensor 'model.layers.0.input_layernorm.weight' \\(data_offsets \\[[0-9]+, [0-9]+\\]\\)"
+               generate -m ${WORK}/overlap -p x -n 2 -t 1)
+  # Bytes after the last tensor.
+  strict_copy(trailing)
+  strict_header(${WORK}/trailing/model.safetensors)
+  strict_rewrite(trailing "${st_json}" "xyz")
+  strict_fails("model.safetensors: 3 bytes after the last tensor's data"
+               info -m ${WORK}/trailing -t 1)
 
 elseif(PART STREQUAL "hostile_outputs")
   # convert never writes or replaces a file the user did not name.
-  run_cli(0 --help)
+  set(M "${MODEL}")
+  # No temporary is ever left next to the output (.NAME.XXXXXX.tmp).
+  function(expect_no_temporaries dir what)
+    file(GLOB left LIST_DIRECTORIES true RELATIVE "${dir}" "${dir}/.*.tmp")
+    if(left)
+      message(FATAL_ERROR "${what}: temporaries left in ${dir}: ${left}")
+    endif()
+  endfunction()
+  # An unrelated <out>.tmp is left alone (the old writer truncated it, or
+  # followed a link of that name).
+  file(WRITE ${WORK}/tiny.gguf.tmp "not ours")
+  file(WRITE ${WORK}/victim.txt "victim")
+  file(CREATE_LINK ${WORK}/victim.txt ${WORK}/tiny2.gguf.tmp SYMBOLIC)
+  run_cli(0 convert -m ${M} -o ${WORK}/tiny.gguf)
+  expect_match("${err}" "wrote [^\n]*tiny\\.gguf \\([0-9]+ bytes\\)"
+               "convert message")
+  string(REGEX MATCH "\\(([0-9]+) bytes\\)" said "${err}")
+  set(said "${CMAKE_MATCH_1}")
+  file(SIZE ${WORK}/tiny.gguf size)
+  expect_equal("${said}" "${size}" "convert: the bytes it says it wrote")
+  run_cli(0 convert -m ${M} -o ${WORK}/tiny2.gguf)
+  file(READ ${WORK}/tiny.gguf.tmp tmp)
+  expect_equal("${tmp}" "not ours" "convert: an unrelated <out>.tmp")
+  file(READ ${WORK}/victim.txt victim)
+  expect_equal("${victim}" "victim" "convert: a link at <out>.tmp")
+  if(NOT IS_SYMLINK ${WORK}/tiny2.gguf.tmp)
+    message(FATAL_ERROR "convert: the link at <out>.tmp was replaced")
+  endif()
+  run_cli(0 info -m ${WORK}/tiny2.gguf -t 1)
+  expect_no_temporaries(${WORK} "convert")
+
+  # Not a regular file: refused (2), one line, nothing replaced.
+  run_cli(2 convert -m ${M} -o /dev/null)
+  expect_match("${err}"
+               "refusing to write /dev/null: it is a character device, not a regular file"
+               "convert -o /dev/null")
+  execute_process(COMMAND test -c /dev/null RESULT_VARIABLE is_char)
+  expect_equal("${is_char}" "0" "/dev/null is still a character device")
+  file(MAKE_DIRECTORY ${WORK}/adir)
+  run_cli(2 convert -m ${M} -o ${WORK}/adir)
+  expect_match("${err}" "it is a directory, not a regular file" "convert -o DIR")
+  if(NOT IS_DIRECTORY ${WORK}/adir)
+    message(FATAL_ERROR "convert -o DIR replaced the folder")
+  endif()
+  execute_process(COMMAND mkfifo ${WORK}/fifo RESULT_VARIABLE mkfifo_rc)
+  if(mkfifo_rc EQUAL 0)
+    run_cli(2 convert -m ${M} -o ${WORK}/fifo)
+    expect_match("${err}" "it is a FIFO \\(pipe\\), not a regular file"
+                 "convert -o FIFO")
+  endif()
+  # execute_process reads stdout through a pipe: /dev/stdout is that pipe.
+  # (The old writer renamed a file over the path and said it wrote it.)
+  run_cli(2 convert -m ${M} -o /dev/stdout)
+  expect_match("${err}" "refusing to write /dev/stdout: it is a FIFO"
+               "convert -o /dev/stdout")
+  expect_equal("${out}" "" "convert -o /dev/stdout: stdout")
+  # A missing folder: a runtime error (1) naming it.
+  run_cli(1 convert -m ${M} -o ${WORK}/no-such-dir/x.gguf)
+  expect_match("${err}" "cannot open for writing: folder [^\n]*no-such-dir does not exist"
+               "convert into a missing folder")
+
+  # The input checkpoint is never overwritten: by name, through a link.
+  file(COPY ${M}/ DESTINATION ${WORK}/model)
+  run_cli(2 convert -m ${WORK}/model -o ${WORK}/model/model.safetensors)
+  expect_match("${err}"
+               "refusing to write [^\n]*/model/model\\.safetensors: it is part of the input checkpoint"
+               "convert -o into the input")
+  file(CREATE_LINK ${WORK}/model/config.json ${WORK}/config-link.gguf SYMBOLIC)
+  run_cli(2 convert -m ${WORK}/model -o ${WORK}/config-link.gguf)
+  expect_match("${err}" "it is part of the input checkpoint"
+               "convert -o a link to the input")
+  run_cli(2 convert -m ${WORK}/model -o ${WORK}/model/../model/config.json)
+  run_cli(0 info -m ${WORK}/model -t 1)
+  expect_match("${out}" "format: Hugging Face folder, packed ternary"
+               "the input still loads")
+  file(SHA256 ${M}/model.safetensors want)
+  file(SHA256 ${WORK}/model/model.safetensors got)
+  expect_equal("${got}" "${want}" "the input weights are unchanged")
+  expect_no_temporaries(${WORK}/model "convert into the input")
+
+  # Two converts to the same path at once (different options): both succeed
+  # and the file is one of them, complete; no temporaries.
+  run_cli(0 convert -m ${M} -o ${WORK}/f32.gguf --embd f32)
+  file(SIZE ${WORK}/f32.gguf f32_size)
+  run_cli(0 convert -m ${M} -o ${WORK}/q8.gguf --embd q8_0)
+  file(SIZE ${WORK}/q8.gguf q8_size)
+  foreach(round RANGE 2)
+    execute_process(
+      COMMAND "${TERNARY}" convert -m ${M} -o ${WORK}/same.gguf --embd f32
+      COMMAND "${TERNARY}" convert -m ${M} -o ${WORK}/same.gguf --embd q8_0
+      RESULTS_VARIABLE rcs ERROR_VARIABLE e TIMEOUT 120)
+    expect_equal("${rcs}" "0;0" "concurrent converts: ${e}")
+    file(SIZE ${WORK}/same.gguf size)
+    if(NOT size EQUAL f32_size AND NOT size EQUAL q8_size)
+      message(FATAL_ERROR "concurrent converts: ${size} bytes, neither "
+                          "${f32_size} nor ${q8_size}")
+    endif()
+    file(SHA256 ${WORK}/same.gguf got)
+    if(size EQUAL f32_size)
+      file(SHA256 ${WORK}/f32.gguf want)
+    else()
+      file(SHA256 ${WORK}/q8.gguf want)
+    endif()
+    expect_equal("${got}" "${want}" "concurrent converts: a complete file")
+    run_cli(0 info -m ${WORK}/same.gguf -t 1)
+  endforeach()
+  expect_no_temporaries(${WORK} "concurrent converts")
+
+  # Argument-sized allocations: refused up front, naming the option.
+  run_cli(2 perplexity -m ${M} -f ${M}/heldout.txt --ctx 1048576 -t 1)
+  expect_match("${err}" "--ctx 1048576: the model's context is 1024 positions"
+               "perplexity --ctx 1048576")
+  run_cli(2 bench --shape tiny -p 1048576 -t 1)
+  expect_match("${err}" "-p 1048576: the model's context is 1024 positions"
+               "bench -p 1048576")
+  run_cli(2 bench --shape tiny -n 1048576 -t 1)
+  expect_match("${err}" "-n 1048576: the model's context is 1024 positions"
+               "bench -n 1048576")
+  # Absurd thread counts: a usage error, not an abort.
+  run_cli(2 bench --shape tiny -p 8 -n 2 -r 1 -t 100000)
+  expect_match("${err}" "option -t must be in \\[1, [0-9]+\\], got 100000"
+               "bench -t 100000")
 
 else()
   message(FATAL_ERROR "unknown PART '${PART}'")

@@ -115,6 +115,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ternary %s: %s\n", argv[1],
                    OneLine(e.what()).c_str());
       return 2;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr,
+                   "ternary %s: out of memory (an allocation failed; a "
+                   "smaller model, context, prompt or -t needs less)\n",
+                   argv[1]);
+      return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ternary %s: %s\n", argv[1],
                    OneLine(e.what()).c_str());

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "ternary/io/gguf.h"
@@ -706,6 +707,47 @@ void TokenizerSeeds(const fs::path& src, const Vocab& full) {
   }
 }
 
+// tokenizer_added_tokens_fuzz: flags, block size - 1, tokens (length byte,
+// bit 4 control; then the bytes; 0 ends), text.
+void AddedTokenSeeds(const fs::path& src) {
+  const auto input = [](char flags, char block,
+                        const std::vector<std::pair<std::string, bool>>& tokens,
+                        std::string_view text) {
+    std::string s = {flags, block};
+    for (const auto& [t, control] : tokens) {
+      s += char(t.size() | (control ? 16 : 0));
+      s += t;
+    }
+    s += '\0';
+    s += text;
+    return s;
+  };
+  const std::vector<std::pair<std::string, bool>> llama = {
+      {"<|eot_id|>", true}, {"<|eot", false}, {"<|begin_of_t", true},
+      {"_id|>", false},     {"<|", false},    {"|>", true}};
+  const std::vector<std::pair<std::string, bool>> overlap = {
+      {"<a>", false},  {"<a>b", false},  {"a>b<", false}, {"ab", true},
+      {"bc", false},   {"abc", true},    {"<b>", true},   {"<b>", false},
+      {"\xa9", false}, {"xxxxy", false}, {"xxy", true},   {"y", false}};
+  const std::string text =
+      ReadText(src / "models/tiny-shakespeare/heldout.txt").substr(0, 600);
+  for (const char flags : {'\x00', '\x01', '\x03'}) {
+    for (const char block : {'\x00', '\x06', '\xff'}) {
+      const std::string tag =
+          std::to_string(int(flags)) + "-" + std::to_string(uint8_t(block));
+      Write("tokenizer_added_tokens_fuzz", "llama-" + tag,
+            input(flags, block, llama,
+                  "<|begin_of_text|>ROMEO:<|eot_id|><|eot<|<||>|>_id|>x"));
+      Write("tokenizer_added_tokens_fuzz", "overlap-" + tag,
+            input(flags, block, overlap,
+                  "<a>bc ca>b<a> abc <b> caf\xc3\xa9 xxxxxxxxy xxy"));
+      Write("tokenizer_added_tokens_fuzz", "text-" + tag,
+            input(flags, block, {{"ROMEO", false}, {"the", true}, {" ", false}},
+                  text));
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -722,6 +764,7 @@ int main(int argc, char** argv) {
     SafetensorsSeeds(src);
     ConfigSeeds(src);
     TokenizerSeeds(src, full);
+    AddedTokenSeeds(src);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_fuzz_seeds: %s\n", e.what());
     return 1;

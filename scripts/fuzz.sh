@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in fuzz/ with clang (ASan + UBSan), writes
 # their seed corpora from the test data, and runs every target for
-# SECONDS_PER_TARGET (default 60), two at a time. Exits non-zero, printing
-# the reproducer, if any target finds a crash, leak, UB or timeout.
+# SECONDS_PER_TARGET (default 60), two at a time (in the run of all targets,
+# the two text-encoding ones get half each and share one slot, so nine
+# targets take as long as eight did). Exits non-zero, printing the
+# reproducer, if any target finds a crash, leak, UB or timeout.
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
@@ -28,15 +30,23 @@ cmake --build "$build" -j"$(nproc)"
 declare -A max_len=(
   [gguf_fuzz]=32768 [gguf_checkpoint_fuzz]=32768 [gguf_tokenizer_fuzz]=16384
   [safetensors_fuzz]=8192 [hf_config_fuzz]=4096 [tokenizer_json_fuzz]=16384
-  [tiktoken_fuzz]=8192 [tokenizer_encode_fuzz]=4096)
+  [tiktoken_fuzz]=8192 [tokenizer_encode_fuzz]=4096
+  [tokenizer_added_tokens_fuzz]=4096)
 declare -A dict=(
   [gguf_fuzz]=gguf [gguf_checkpoint_fuzz]=gguf [gguf_tokenizer_fuzz]=gguf
   [safetensors_fuzz]=json [hf_config_fuzz]=json [tokenizer_json_fuzz]=json
-  [tiktoken_fuzz]="" [tokenizer_encode_fuzz]=text)
+  [tiktoken_fuzz]="" [tokenizer_encode_fuzz]=text
+  [tokenizer_added_tokens_fuzz]=text)
+# Per target: it runs SECONDS_PER_TARGET / time_div (default 1).
+declare -A time_div=()
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf_fuzz gguf_checkpoint_fuzz
-  gguf_tokenizer_fuzz safetensors_fuzz hf_config_fuzz tokenizer_json_fuzz
-  tiktoken_fuzz tokenizer_encode_fuzz)
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(gguf_fuzz gguf_checkpoint_fuzz gguf_tokenizer_fuzz
+    safetensors_fuzz hf_config_fuzz tokenizer_json_fuzz tiktoken_fuzz
+    tokenizer_encode_fuzz tokenizer_added_tokens_fuzz)
+  # Listed last, the two halves follow each other in the last slot.
+  time_div=([tokenizer_encode_fuzz]=2 [tokenizer_added_tokens_fuzz]=2)
+fi
 
 rm -rf "$build/fuzz-seeds"
 "$build/fuzz/make_fuzz_seeds" . "$build/fuzz-seeds"
@@ -49,11 +59,13 @@ mkdir -p "$logs"
 
 run() {  # run TARGET: one libFuzzer session; $logs/TARGET.{log,rc}
   local t=$1 artifacts="$build/fuzz-artifacts/$1/" rc=0
+  local secs=$(( seconds / ${time_div[$t]:-1} ))
+  [ "$secs" -ge 1 ] || secs=1
   local d=${dict[$t]:+-dict=fuzz/${dict[$t]}.dict}
   mkdir -p "$build/fuzz-corpus/$t" "$artifacts"
   touch "$logs/$t.start"  # artifacts newer than this are this run's
   # shellcheck disable=SC2086  # TERNARY_FUZZ_ARGS is a list of flags
-  "$build/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
+  "$build/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
     -max_len="${max_len[$t]}" -timeout=25 $d -artifact_prefix="$artifacts" \
     -print_final_stats=1 ${TERNARY_FUZZ_ARGS:-} \
     "$build/fuzz-corpus/$t" "$build/fuzz-seeds/$t" >"$logs/$t.log" 2>&1 ||
@@ -94,7 +106,7 @@ for t in "${targets[@]}"; do
     wait -n || true
     reap
   done
-  echo "fuzz: $t for ${seconds}s"
+  echo "fuzz: $t for $(( seconds / ${time_div[$t]:-1} ))s"
   rm -f "$logs/$t.rc"
   run "$t" &
   running+=("$t")

@@ -18,6 +18,7 @@
 
 #include "cli/args.h"
 #include "cli/engine.h"
+#include "cli/memory_budget.h"
 #include "cli/model_options.h"
 #include "cli/output.h"
 #include "ternary/model/config.h"
@@ -113,15 +114,29 @@ inline int RunBench(Args& args) {
   }
   if (p == 0 && n == 0) throw UsageError("-p and -n are both 0: nothing to do");
 
+  // -p and -n each run from an empty cache: neither may exceed the model's
+  // context, and the larger one's KV cache must fit in memory. With
+  // --shape that is known before building the weights.
+  const auto check = [&](const ModelConfig& config, uint64_t weight_bytes) {
+    CheckContext("-p", uint64_t(p), config);
+    CheckContext("-n", uint64_t(n), config);
+    const bool prompt_larger = p >= n;
+    const uint64_t positions = uint64_t(prompt_larger ? p : n);
+    CheckMemory(prompt_larger ? "-p" : "-n", positions,
+                SequenceBytes(config, positions, 1, uint64_t(model.threads)),
+                weight_bytes);
+  };
   std::unique_ptr<Engine> engine;
   std::string name;
   if (shape) {
     const ModelConfig config = ShapeConfig(*shape);
+    check(config, 0);
     name = "random " + *shape;
     engine = RandomEngine(config, model, name);
   } else {
     engine = LoadEngine(model);
     name = model.path;
+    check(engine->config(), engine->Memory().total());
   }
   const size_t vocab = engine->vocab();
   // Token ids as llama-bench draws them: random, fixed seed.
@@ -136,15 +151,14 @@ inline int RunBench(Args& args) {
   std::vector<float> logits(vocab);
 
   if (!json) {
-    std::fprintf(stderr,
-                 "ternary bench: %s, %.*s/%.*s, %zu threads, simd %s, "
-                 "built in %.1f s; warm-up...\n",
-                 name.c_str(), static_cast<int>(engine->packing().size()),
-                 engine->packing().data(),
-                 static_cast<int>(engine->act().size()), engine->act().data(),
-                 engine->threads(),
-                 simd::TargetName(simd::ActiveTarget()).c_str(),
-                 engine->load_seconds());
+    std::fprintf(
+        stderr,
+        "ternary bench: %s, %.*s/%.*s, %zu threads, simd %s, "
+        "built in %.1f s; warm-up...\n",
+        name.c_str(), static_cast<int>(engine->packing().size()),
+        engine->packing().data(), static_cast<int>(engine->act().size()),
+        engine->act().data(), engine->threads(),
+        simd::TargetName(simd::ActiveTarget()).c_str(), engine->load_seconds());
   }
   if (p > 0) RunPromptOnce(*engine, prompt, logits);
   if (n > 0) RunGenerationOnce(*engine, gen, logits);
@@ -162,19 +176,20 @@ inline int RunBench(Args& args) {
   const simd::CpuInfo cpu = simd::DetectCpu();
   std::string out;
   if (json) {
-    out = "{\"model\": " + JsonString(name) +
-          ", \"packing\": " + JsonString(engine->packing()) +
-          ", \"act\": " + JsonString(engine->act()) +
-          ", \"threads\": " + std::to_string(engine->threads()) +
-          ", \"reps\": " + std::to_string(reps) +
-          ", \"params\": " + std::to_string(params) +
-          ", \"weight_bytes\": " + std::to_string(mem.total()) +
-          ", \"head\": " + JsonString(engine->head_precision()) +
-          ", \"simd\": " + JsonString(simd::TargetName(simd::ActiveTarget())) +
-          ", \"cpu\": " + JsonString(cpu.brand.empty() ? cpu.vendor : cpu.brand) +
-          ", \"cpu_family\": " + std::to_string(cpu.family) +
-          ", \"cpu_model\": " + std::to_string(cpu.model) +
-          ", \"cpu_microarchitecture\": " + JsonString(cpu.microarchitecture);
+    out =
+        "{\"model\": " + JsonString(name) +
+        ", \"packing\": " + JsonString(engine->packing()) +
+        ", \"act\": " + JsonString(engine->act()) +
+        ", \"threads\": " + std::to_string(engine->threads()) +
+        ", \"reps\": " + std::to_string(reps) +
+        ", \"params\": " + std::to_string(params) +
+        ", \"weight_bytes\": " + std::to_string(mem.total()) +
+        ", \"head\": " + JsonString(engine->head_precision()) +
+        ", \"simd\": " + JsonString(simd::TargetName(simd::ActiveTarget())) +
+        ", \"cpu\": " + JsonString(cpu.brand.empty() ? cpu.vendor : cpu.brand) +
+        ", \"cpu_family\": " + std::to_string(cpu.family) +
+        ", \"cpu_model\": " + std::to_string(cpu.model) +
+        ", \"cpu_microarchitecture\": " + JsonString(cpu.microarchitecture);
     auto add = [&](const std::string& key, const std::vector<double>& v) {
       out += ", \"" + key + "_tps\": " + JsonNumber(Median(v), "%.3f");
       out += ", \"" + key + "_tps_runs\": [";

@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/progress.h"
+#include "ternary/io/atomic_file.h"
 #include "ternary/model/checkpoint.h"
 #include "ternary/model/convert.h"
 #include "ternary/util/error.h"
@@ -38,16 +39,24 @@ inline int RunConvert(Args& args) {
                      ": convert reads a Hugging Face folder (config.json + "
                      "safetensors)");
   }
+  // Refuse a bad -o before the conversion's work: an existing output that
+  // is not a regular file (a device, folder, FIFO, /dev/stdout on a pipe),
+  // a file of the input folder, or a missing folder.
+  const std::filesystem::path dest = io::CheckOutputPath(*out);
+  io::CheckNotInput(*out, *model);
   ProgressBar bar(
       "converting " + std::filesystem::path(*model).filename().string(), 0);
   options.progress = [&bar](uint64_t done, uint64_t total) {
     bar.Update(done, total);
   };
-  ConvertHfToGguf(*model, *out, options);
+  const uint64_t bytes = ConvertHfToGguf(*model, *out, options);
   bar.Done();
-  const auto bytes = std::filesystem::file_size(*out, ec);
-  std::fprintf(stderr, "ternary convert: wrote %s (%llu bytes)\n", out->c_str(),
-               static_cast<unsigned long long>(bytes));
+  // Through a link, say which file was replaced.
+  const std::string where = std::filesystem::is_symlink(*out, ec)
+                                ? *out + " (" + dest.string() + ")"
+                                : *out;
+  std::fprintf(stderr, "ternary convert: wrote %s (%llu bytes)\n",
+               where.c_str(), static_cast<unsigned long long>(bytes));
   return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "cli/engine.h"
 #include "cli/model_options.h"
 #include "cli/output.h"
+#include "ternary/io/read_file.h"
 #include "ternary/model/load_tokenizer.h"
 #include "ternary/model/sampling.h"
 #include "ternary/tokenizer/stream_decoder.h"
@@ -158,7 +159,8 @@ inline int RunGenerate(Args& args) {
   if (prompt_arg && file)
     throw UsageError("give -p PROMPT or -f FILE, not both");
   if (!prompt_arg && !file) throw UsageError("missing -p PROMPT (or -f FILE)");
-  const std::string prompt = file ? ReadTextFile(*file) : *prompt_arg;
+  const std::string prompt =
+      file ? io::ReadFile(*file, io::kTextFileLimit) : *prompt_arg;
 
   const ModelTokenizer tok = LoadTokenizer(model.path, tok_options);
   const std::vector<int32_t> ids = EncodePrompt(tok, prompt, !no_bos);

@@ -61,6 +61,26 @@ inline int64_t DefaultThreads() {
   return std::max<unsigned>(1, std::thread::hardware_concurrency());
 }
 
+// The most -t takes: 4 x the hardware threads, at least 64. More threads
+// than cores only slow the kernels down, and thousands of them hit the
+// system's thread limits.
+inline int64_t MaxThreads() {
+  return std::max<int64_t>(64, 4 * DefaultThreads());
+}
+
+// -t / --threads, in [1, MaxThreads()].
+inline int64_t ParseThreads(Args& args) {
+  const int64_t t =
+      args.Int({"-t", "--threads"}, DefaultThreads(), 1, int64_t{1} << 30);
+  if (t > MaxThreads()) {
+    throw UsageError(
+        "option -t must be in [1, " + std::to_string(MaxThreads()) + "], got " +
+        std::to_string(t) + " (at most 4 x the " +
+        std::to_string(DefaultThreads()) + " hardware threads, or 64)");
+  }
+  return t;
+}
+
 // The embedded tiny-shakespeare model: next to an installed binary
 // (<prefix>/bin/ternary → <prefix>/share/ternary/models/...), at the
 // configured install prefix, or in the source tree it was built from.
@@ -112,7 +132,7 @@ struct ModelOptions {
     o.packing = args.String({"--packing"}, "i2s");
     o.act = args.String({"--act"}, "a8");
     o.head = ParseHeadPrecision(args.String({"--head"}, "auto"));
-    o.threads = args.Int({"-t", "--threads"}, DefaultThreads(), 1, 1024);
+    o.threads = ParseThreads(args);
     if (m) {
       if (m->empty()) throw UsageError("-m needs a model path");
       o.path = *m;

@@ -3,14 +3,10 @@
 #ifndef TERNARY_EXAMPLES_CLI_OUTPUT_H_
 #define TERNARY_EXAMPLES_CLI_OUTPUT_H_
 
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -119,16 +115,6 @@ inline std::string JsonNumber(double x, const char* format = "%.6g") {
   char buf[48];
   std::snprintf(buf, sizeof buf, format, x);
   return buf;
-}
-
-// The whole file; Error naming it when it cannot be read.
-inline std::string ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(path + ": read error");
-  return ss.str();
 }
 
 // Writes bytes to stdout; false on a write error (a closed pipe).

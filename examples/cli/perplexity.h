@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -20,8 +21,10 @@
 
 #include "cli/args.h"
 #include "cli/engine.h"
+#include "cli/memory_budget.h"
 #include "cli/model_options.h"
 #include "cli/output.h"
+#include "ternary/io/read_file.h"
 #include "ternary/model/load_tokenizer.h"
 #include "ternary/util/error.h"
 
@@ -67,10 +70,18 @@ inline int RunPerplexity(Args& args) {
   model.Require();
   model.Validate();
   if (!file) throw UsageError("missing -f FILE");
-  const std::string text = ReadTextFile(*file);
+  const std::string text = io::ReadFile(*file, io::kTextFileLimit);
 
   const ModelTokenizer tok = LoadTokenizer(model.path, tok_options);
   std::unique_ptr<Engine> engine = LoadEngine(model);
+  // A window the model has no positions for, or a KV cache + logits above
+  // this machine's memory: say so now, naming --ctx.
+  CheckContext("--ctx", uint64_t(ctx), engine->config());
+  const size_t rows = std::min<size_t>(size_t(ctx), kBatchRows);
+  CheckMemory(
+      "--ctx", uint64_t(ctx),
+      SequenceBytes(engine->config(), uint64_t(ctx), rows, engine->threads()),
+      engine->Memory().total());
   const std::vector<int32_t> ids = tok.tokenizer.Encode(
       text, EncodeOptions{.add_bos = false, .parse_special = false});
   const int32_t bos = tok.tokenizer.bos_id();
@@ -94,7 +105,10 @@ inline int RunPerplexity(Args& args) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   const size_t vocab = engine->vocab();
   std::vector<int32_t> input;
-  std::vector<float> logits(size_t(ctx) * vocab);
+  // Logits of one batch of positions at a time (the batches the model runs
+  // anyway), not of the whole window: each row is needed only to score
+  // the next token.
+  std::vector<float> logits(rows * vocab);
   double nll = 0.0;
   uint64_t scored = 0;
   Stopwatch clock;
@@ -104,13 +118,17 @@ inline int RunPerplexity(Args& args) {
     input.insert(input.end(), ids.begin() + c * chunk,
                  ids.begin() + (c + 1) * chunk);
     engine->Reset(input.size());
-    engine->Forward(input, logits.data(), Logits::kAll);
-    // Row t predicts input[t + 1].
-    for (size_t t = 0; t + 1 < input.size(); ++t) {
-      nll += NegativeLogLikelihood(
-          std::span<const float>(logits).subspan(t * vocab, vocab),
-          input[t + 1]);
-      ++scored;
+    for (size_t begin = 0; begin < input.size(); begin += rows) {
+      const size_t n = std::min(rows, input.size() - begin);
+      engine->Forward(std::span<const int32_t>(input).subspan(begin, n),
+                      logits.data(), Logits::kAll);
+      // Row t predicts input[t + 1].
+      for (size_t t = begin; t < begin + n && t + 1 < input.size(); ++t) {
+        nll += NegativeLogLikelihood(
+            std::span<const float>(logits).subspan((t - begin) * vocab, vocab),
+            input[t + 1]);
+        ++scored;
+      }
     }
     const double ppl = std::exp(nll / double(scored));
     const double s = clock.Seconds();

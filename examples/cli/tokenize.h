@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "cli/model_options.h"
 #include "cli/output.h"
+#include "ternary/io/read_file.h"
 #include "ternary/model/load_tokenizer.h"
 #include "ternary/util/error.h"
 
@@ -49,7 +50,8 @@ inline int RunTokenize(Args& args) {
   if (!model) throw UsageError("missing -m MODEL");
   if (prompt && file) throw UsageError("give -p TEXT or -f FILE, not both");
   if (!prompt && !file) throw UsageError("missing -p TEXT (or -f FILE)");
-  const std::string text = file ? ReadTextFile(*file) : *prompt;
+  const std::string text =
+      file ? io::ReadFile(*file, io::kTextFileLimit) : *prompt;
 
   const ModelTokenizer tok = LoadTokenizer(*model, options);
   const std::vector<int32_t> ids = tok.tokenizer.Encode(

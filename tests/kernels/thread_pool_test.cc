@@ -8,8 +8,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <new>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include "ternary/util/error.h"
 
 namespace ternary {
 namespace {
@@ -71,6 +76,50 @@ TEST_CASE("thread pool: tasks spread over the threads when they are long") {
 
 TEST_CASE("thread pool: created and destroyed without any job") {
   for (int i = 0; i < 20; ++i) ThreadPool pool(4);
+}
+
+// The system refusing a thread partway (EAGAIN at a thread limit): the
+// constructor stops and joins the workers it started and throws
+// ternary::Error; before the fix the joinable threads were destroyed and
+// the process aborted ("terminate called without an active exception").
+size_t g_fail_at = 0;
+void FailAt(size_t index) {
+  if (index == g_fail_at) {
+    throw std::system_error(
+        std::make_error_code(std::errc::resource_unavailable_try_again));
+  }
+}
+
+TEST_CASE("thread pool: a thread the system refuses is an error, not abort") {
+  ThreadPool::spawn_hook_for_tests = &FailAt;
+  for (size_t fail_at : {1, 2, 5, 15}) {
+    CAPTURE(fail_at);
+    g_fail_at = fail_at;
+    std::string what;
+    try {
+      ThreadPool pool(16);
+      FAIL("the constructor did not throw");
+    } catch (const Error& e) {
+      what = e.what();
+    }
+    const std::string refused = std::to_string(fail_at + 1);
+    const std::string started = std::to_string(fail_at);
+    CHECK(what ==
+          "cannot start 16 threads: the system refused thread " + refused +
+              " (" +
+              std::make_error_code(std::errc::resource_unavailable_try_again)
+                  .message() +
+              ") after " + started + " had started; use fewer threads");
+  }
+  // Any other exception passes through, the started workers joined.
+  ThreadPool::spawn_hook_for_tests = [](size_t index) {
+    if (index == 3) throw std::bad_alloc();
+  };
+  CHECK_THROWS_AS(ThreadPool(8), std::bad_alloc);
+  ThreadPool::spawn_hook_for_tests = nullptr;
+  // Still usable afterwards.
+  ThreadPool pool(4);
+  CheckRun(pool, 0, 64);
 }
 
 }  // namespace

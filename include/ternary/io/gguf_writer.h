@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "ternary/io/atomic_file.h"
 #include "ternary/io/gguf.h"
 #include "ternary/io/gguf_types.h"
 #include "ternary/util/error.h"
@@ -145,22 +146,18 @@ class GgufWriter {
     return out;
   }
 
-  // Streams the file to `path` (payloads are not gathered in memory).
-  // Throws ternary::Error naming the file on I/O failure.
-  void WriteFile(const std::filesystem::path& path) const {
-    struct Closer {
-      void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-    };
-    std::unique_ptr<std::FILE, Closer> f(std::fopen(path.c_str(), "wb"));
-    if (!f) throw Error(path.string() + ": cannot open for writing");
-    bool ok = true;
+  // Streams the file to `path` (payloads are not gathered in memory),
+  // atomically: through a fresh temporary next to it, renamed over `path`
+  // once complete (io/atomic_file.h: an existing `path` must be a regular
+  // file, links are followed). Returns the bytes written. Throws
+  // ternary::Error naming the file on I/O failure, leaving no temporary.
+  uint64_t WriteFile(const std::filesystem::path& path) const {
+    AtomicFile f(path);
     Emit([&](const uint8_t* p, size_t n) {
-      if (ok && n != 0) ok = std::fwrite(p, 1, n, f.get()) == n;
+      if (n != 0) f.Write(p, n);
     });
-    if (!ok || std::fflush(f.get()) != 0)
-      throw Error(path.string() + ": write failed");
-    if (std::fclose(f.release()) != 0)
-      throw Error(path.string() + ": close failed");
+    f.Commit();
+    return f.bytes_written();
   }
 
  private:

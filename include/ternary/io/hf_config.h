@@ -3,6 +3,7 @@
 #ifndef TERNARY_IO_HF_CONFIG_H_
 #define TERNARY_IO_HF_CONFIG_H_
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "ternary/io/read_file.h"
+#include "ternary/model/config.h"
 #include "ternary/util/error.h"
 
 namespace ternary::io {
@@ -57,14 +60,10 @@ struct HfConfig {
   // Reads and parses `path` (a config.json, or a folder holding one).
   static HfConfig Load(const std::filesystem::path& path) {
     std::filesystem::path p = path;
-    if (std::filesystem::is_directory(p)) p /= "config.json";
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-      throw FormatError(p.string() + ": cannot open (missing config.json?)");
+    if (std::filesystem::is_directory(p) && p.filename() != "config.json") {
+      p /= "config.json";
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return Parse(ss.str(), p.filename().string());
+    return Parse(ReadFile(p, kConfigJsonLimit), p.filename().string());
   }
 };
 
@@ -114,6 +113,21 @@ class ConfigReader {
     return v->get<double>();
   }
 
+  // A number that is finite as a float32 (what the model computes with and
+  // GGUF stores): 1e39 is refused here rather than becoming inf. (Numbers
+  // beyond double, such as 1e400, the JSON parser already refuses.)
+  double FiniteNumber(const nlohmann::json& obj, const std::string& key,
+                      double fallback) const {
+    const double x = Number(obj, key, fallback);
+    if (!std::isfinite(x) || !std::isfinite(static_cast<float>(x))) {
+      const std::string text = std::isfinite(x) ? Find(obj, key)->dump()
+                               : x > 0          ? "inf"
+                                                : "-inf";
+      Fail(key, "is " + text + ", not a finite number (float32 range)");
+    }
+    return x;
+  }
+
   std::string String(const nlohmann::json& obj, const std::string& key,
                      const std::string& fallback) const {
     const nlohmann::json* v = Find(obj, key);
@@ -122,12 +136,25 @@ class ConfigReader {
     return v->get<std::string>();
   }
 
-  int64_t TokenId(const std::string& key) const {
+  // A token id in [0, vocab_size) (-1: absent or null). A list must hold
+  // such ids; the first is returned.
+  int64_t TokenId(const std::string& key, int vocab_size) const {
     const nlohmann::json* v = Find(j_, key);
     if (v == nullptr) return -1;
-    if (v->is_array() && !v->empty()) v = &(*v)[0];
-    if (!v->is_number_integer()) Fail(key, "must be a token id");
-    return v->get<int64_t>();
+    if (v->is_array() && v->empty()) return -1;
+    const nlohmann::json single = nlohmann::json::array({*v});
+    const nlohmann::json& ids = v->is_array() ? *v : single;
+    for (const nlohmann::json& id : ids) {
+      if (!id.is_number_integer()) Fail(key, "must be a token id");
+      if (id.is_number_unsigned() &&
+          id.get<uint64_t>() < static_cast<uint64_t>(vocab_size)) {
+        continue;
+      }
+      if (!v->is_array() && id.get<int64_t>() == -1) return -1;  // "none"
+      Fail(key, "is " + id.dump() + ", outside the vocabulary [0, " +
+                    std::to_string(vocab_size) + ") (vocab_size)");
+    }
+    return ids[0].get<int64_t>();
   }
 
  private:
@@ -139,6 +166,7 @@ class ConfigReader {
 
 inline HfConfig HfConfig::Parse(std::string_view text,
                                 const std::string& file) {
+  CheckJsonDepth(text, file);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.begin(), text.end());
@@ -192,15 +220,25 @@ inline HfConfig HfConfig::Parse(std::string_view text,
   c.head_dim = r.PositiveInt("head_dim", derived_head_dim);
   c.vocab_size = r.PositiveInt("vocab_size");
   c.max_position_embeddings = r.PositiveInt("max_position_embeddings", 2048);
-  c.rms_norm_eps = static_cast<float>(r.Number(j, "rms_norm_eps", 1e-5));
-  if (!(c.rms_norm_eps >= 0.0f)) r.Fail("rms_norm_eps", "must be >= 0");
+  if (c.max_position_embeddings > ModelConfig::kMaxPositionEmbeddings) {
+    r.Fail(
+        "max_position_embeddings",
+        "is " + std::to_string(c.max_position_embeddings) + ", more than the " +
+            std::to_string(ModelConfig::kMaxPositionEmbeddings) + " supported");
+  }
+  const double eps = r.FiniteNumber(j, "rms_norm_eps", 1e-5);
+  if (!(eps >= 0.0 && eps < ModelConfig::kMaxRmsNormEps)) {
+    r.Fail("rms_norm_eps",
+           "must be >= 0 and < 1, got " + r.Find(j, "rms_norm_eps")->dump());
+  }
+  c.rms_norm_eps = static_cast<float>(eps);
   if (const nlohmann::json* t = r.Find(j, "tie_word_embeddings")) {
     if (!t->is_boolean())
       r.Fail("tie_word_embeddings", "must be true or false");
     c.tie_word_embeddings = t->get<bool>();
   }
-  c.bos_token_id = r.TokenId("bos_token_id");
-  c.eos_token_id = r.TokenId("eos_token_id");
+  c.bos_token_id = r.TokenId("bos_token_id", c.vocab_size);
+  c.eos_token_id = r.TokenId("eos_token_id", c.vocab_size);
 
   // RoPE: 4.x writes rope_theta (+ optional rope_scaling) at the top level;
   // 5.x nests it in rope_parameters. Only unscaled ("default") RoPE exists
@@ -214,15 +252,26 @@ inline HfConfig HfConfig::Parse(std::string_view text,
       r.Fail(key, "has rope_type '" + type + "'; only 'default' is supported");
     }
   };
-  c.rope_theta = r.Number(j, "rope_theta", 500000.0);
+  c.rope_theta = r.FiniteNumber(j, "rope_theta", 500000.0);
+  std::string theta_key = "rope_theta";
   if (const nlohmann::json* rp = r.Find(j, "rope_parameters")) {
     check_rope_type(*rp, "rope_parameters");
-    c.rope_theta = r.Number(*rp, "rope_theta", c.rope_theta);
+    if (r.Find(*rp, "rope_theta") != nullptr) {
+      theta_key = "rope_parameters.rope_theta";
+      const double theta = r.Number(*rp, "rope_theta", c.rope_theta);
+      if (!std::isfinite(static_cast<float>(theta))) {
+        r.Fail(theta_key, "is " + std::to_string(theta) +
+                              ", not a finite number (float32 range)");
+      }
+      c.rope_theta = theta;
+    }
   }
   if (const nlohmann::json* rs = r.Find(j, "rope_scaling")) {
     check_rope_type(*rs, "rope_scaling");
   }
-  if (!(c.rope_theta > 0.0)) r.Fail("rope_theta", "must be positive");
+  if (!(c.rope_theta > 0.0)) {
+    r.Fail(theta_key, "must be positive, got " + std::to_string(c.rope_theta));
+  }
 
   // Quantization: quant_method bitnet; mode offline (default) or online.
   const nlohmann::json* q = r.Find(j, "quantization_config");

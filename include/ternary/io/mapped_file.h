@@ -45,7 +45,9 @@ class MappedFile {
   static MappedFile Open(const std::filesystem::path& path) {
     MappedFile f;
     f.path_ = path;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then
+    // refused as not a regular file); regular files ignore the flag.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) Fail(path, "cannot open");
     struct stat st {};
     if (::fstat(fd, &st) != 0) {

@@ -8,6 +8,7 @@
 #ifndef TERNARY_IO_SAFETENSORS_H_
 #define TERNARY_IO_SAFETENSORS_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "ternary/io/mapped_file.h"
+#include "ternary/io/read_file.h"
 #include "ternary/util/error.h"
 #include "ternary/util/half.h"
 #include "ternary/util/math.h"
@@ -130,6 +132,7 @@ class SafetensorsFile {
 
   // Memory-maps and parses `path`. Throws FormatError naming the file.
   static SafetensorsFile Open(const std::filesystem::path& path) {
+    RequireRegularFile(path);  // MappedFile's open would block on a FIFO
     auto file = std::make_shared<MappedFile>(MappedFile::Open(path));
     SafetensorsFile f = Parse(file->bytes(), path.filename().string());
     f.keep_alive_ = std::move(file);
@@ -191,6 +194,7 @@ class SafetensorsFile {
            " bytes that follow it");
     }
     const auto* text = reinterpret_cast<const char*>(bytes.data() + 8);
+    CheckJsonDepth(std::string_view(text, header_len), name_ + " header");
     nlohmann::json header;
     try {
       header = nlohmann::json::parse(text, text + header_len);
@@ -211,8 +215,63 @@ class SafetensorsFile {
       }
       tensors_.push_back(ParseTensor(key, value, data));
     }
+    CheckCoverage(data);
     for (size_t i = 0; i < tensors_.size(); ++i) {
       index_.emplace(tensors_[i].name, i);
+    }
+  }
+
+  // As the reference implementation's validate(): sorted by offsets, the
+  // tensors must tile the data section exactly, each starting where the
+  // previous one ends, the last ending at the end of the file. Overlapping
+  // tensors (two names aliasing the same bytes), gaps and trailing bytes
+  // are refused.
+  void CheckCoverage(std::span<const uint8_t> data) const {
+    struct Range {
+      uint64_t begin, end;
+      const SafetensorsTensor* t;
+    };
+    std::vector<Range> ranges;
+    ranges.reserve(tensors_.size());
+    for (const SafetensorsTensor& t : tensors_) {
+      const auto begin = static_cast<uint64_t>(t.data.data() - data.data());
+      ranges.push_back({begin, begin + t.data.size(), &t});
+    }
+    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
+      if (a.begin != b.begin) return a.begin < b.begin;
+      if (a.end != b.end) return a.end < b.end;
+      return a.t->name < b.t->name;
+    });
+    auto offsets = [](const Range& r) {
+      return "tensor '" + r.t->name + "' (data_offsets [" +
+             std::to_string(r.begin) + ", " + std::to_string(r.end) + "])";
+    };
+    // Overlaps first: an aliased tensor also leaves a gap where its own
+    // bytes were, and the overlap is the better message.
+    const Range* last = nullptr;  // the range reaching furthest so far
+    for (const Range& r : ranges) {
+      if (last != nullptr && r.begin < last->end) {
+        Fail(offsets(r) + " overlaps " + offsets(*last));
+      }
+      if (last == nullptr || r.end > last->end) last = &r;
+    }
+    uint64_t expected = 0;
+    const Range* prev = nullptr;
+    for (const Range& r : ranges) {
+      if (r.begin > expected) {
+        Fail(offsets(r) + " leaves a gap of " +
+             std::to_string(r.begin - expected) + " bytes after " +
+             (prev ? offsets(*prev) : std::string("the header")) +
+             "; tensors must cover the data section contiguously");
+      }
+      expected = r.end;
+      prev = &r;
+    }
+    if (expected != data.size()) {
+      Fail(std::to_string(data.size() - expected) +
+           " bytes after the last tensor's data (the data section has " +
+           std::to_string(data.size()) + " bytes, tensors cover " +
+           std::to_string(expected) + ")");
     }
   }
 
@@ -375,11 +434,11 @@ class SafetensorsCheckpoint {
   void OpenSharded(const std::filesystem::path& dir,
                    const std::filesystem::path& index) {
     const std::string index_name(kIndexFile);
-    std::ifstream in(index, std::ios::binary);
-    if (!in) throw FormatError(index_name + ": cannot open");
+    const std::string text = ReadFile(index, kSafetensorsIndexLimit);
+    CheckJsonDepth(text, index_name);
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(in);
+      j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
       throw FormatError(index_name + ": not valid JSON: " + e.what());
     }

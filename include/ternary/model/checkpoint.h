@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "ternary/io/read_file.h"
 #include "ternary/model/gguf_checkpoint.h"
 #include "ternary/model/hf_checkpoint.h"
 #include "ternary/util/error.h"
@@ -33,12 +34,7 @@ inline CheckpointFormat DetectCheckpointFormat(
     throw FormatError(path.string() + ": no such file or folder");
   }
   if (std::filesystem::is_regular_file(status)) {
-    std::array<char, 4> magic{};
-    std::ifstream in(path, std::ios::binary);
-    if (in.read(magic.data(), magic.size()) &&
-        std::string(magic.data(), magic.size()) == "GGUF") {
-      return CheckpointFormat::kGguf;
-    }
+    if (io::ReadFilePrefix(path, 4) == "GGUF") return CheckpointFormat::kGguf;
     if (path.extension() == ".gguf") return CheckpointFormat::kGguf;
   }
   throw FormatError(path.string() +

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "ternary/io/atomic_file.h"
 #include "ternary/io/gguf_types.h"
 #include "ternary/io/gguf_writer.h"
 #include "ternary/model/gguf_checkpoint.h"
@@ -358,29 +359,29 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
   return w;
 }
 
-// MakeGgufFromHf, written to `out` (through a temporary file next to it,
-// renamed at the end, so a failed conversion leaves no partial file).
-inline void ConvertHfToGguf(const std::filesystem::path& hf_folder,
-                            const std::filesystem::path& out,
-                            const ConvertOptions& options = {}) {
+// MakeGgufFromHf, written to `out` atomically (io/atomic_file.h: a fresh
+// temporary next to it, renamed over `out` when complete, so a failed or
+// concurrent conversion never leaves a partial file, and no other file is
+// touched). Before converting anything, refuses (UsageError) an `out` that
+// exists and is not a regular file, or that is (or links to) a file of
+// the input folder, and throws Error when out's folder does not exist.
+// Returns the bytes written.
+inline uint64_t ConvertHfToGguf(const std::filesystem::path& hf_folder,
+                                const std::filesystem::path& out,
+                                const ConvertOptions& options = {}) {
+  io::CheckNotInput(out, hf_folder);  // checks `out` (CheckOutputPath)
   const io::GgufWriter w = MakeGgufFromHf(hf_folder, options);
-  std::filesystem::path tmp = out;
-  tmp += ".tmp";
+  // Checked again: the folder may have changed while converting.
+  io::CheckNotInput(out, hf_folder);
   try {
-    w.WriteFile(tmp);
-    std::filesystem::rename(tmp, out);
-  } catch (const std::filesystem::filesystem_error& e) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw Error(out.string() + ": " + e.code().message());
-  } catch (const Error& e) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw Error(out.string() + ": cannot write the GGUF (" + e.what() + ")");
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+    return w.WriteFile(out);
+  } catch (const UsageError&) {
     throw;
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    // AtomicFile's messages already start with the file's name.
+    if (what.rfind(out.string() + ":", 0) == 0) throw;
+    throw Error(out.string() + ": cannot write the GGUF (" + what + ")");
   }
 }
 

@@ -177,6 +177,19 @@ class GgufCheckpoint {
     }
     AlignedBuffer<float> out(rows * cols);
     io::DequantizeRow(t.type, file_->TensorData(t), out.span());
+    // NaN/inf values, or block scales (Q8_0, Q6_K, Q4_0) that decode to them.
+    const size_t i = FirstNonFinite(out.span());
+    if (i != out.size()) {
+      const bool blocks = t.type == io::GgmlType::kQ8_0 ||
+                          t.type == io::GgmlType::kQ6_K ||
+                          t.type == io::GgmlType::kQ4_0;
+      Fail("tensor '" + tname + "' (" + TypeName(t) +
+           ") holds a non-finite value (" + NonFiniteName(out[i]) + ") at " +
+           (rows == 1 ? "element " + std::to_string(i)
+                      : "row " + std::to_string(i / cols) + ", column " +
+                            std::to_string(i % cols)) +
+           (blocks ? " (a non-finite block scale)" : ""));
+    }
     return out;
   }
 
@@ -411,13 +424,28 @@ class GgufCheckpoint {
       config_.eos_token_id = *eos;
     }
     if (!(config_.rms_norm_eps >= 0.0f &&
-          std::isfinite(config_.rms_norm_eps))) {
+          config_.rms_norm_eps < ModelConfig::kMaxRmsNormEps)) {
       Fail("metadata key '" + p + "attention.layer_norm_rms_epsilon' is " +
-           std::to_string(config_.rms_norm_eps) + ", expected >= 0");
+           std::to_string(config_.rms_norm_eps) + ", expected >= 0 and < 1");
     }
     if (!(config_.rope_theta > 0.0 && std::isfinite(config_.rope_theta))) {
       Fail("metadata key '" + p + "rope.freq_base' is " +
            std::to_string(config_.rope_theta) + ", expected > 0");
+    }
+    if (config_.max_position_embeddings > ModelConfig::kMaxPositionEmbeddings) {
+      Fail("metadata key '" + p + "context_length' is " +
+           std::to_string(config_.max_position_embeddings) +
+           ", more than the " +
+           std::to_string(ModelConfig::kMaxPositionEmbeddings) + " supported");
+    }
+    for (const auto& [key, id] :
+         {std::pair{"tokenizer.ggml.bos_token_id", config_.bos_token_id},
+          std::pair{"tokenizer.ggml.eos_token_id", config_.eos_token_id}}) {
+      if (id >= d.vocab) {
+        Fail("metadata key '" + std::string(key) + "' is " +
+             std::to_string(id) + ", outside the vocabulary [0, " +
+             std::to_string(d.vocab) + ")");
+      }
     }
   }
 

@@ -3,12 +3,15 @@
 #ifndef TERNARY_MODEL_HF_CHECKPOINT_H_
 #define TERNARY_MODEL_HF_CHECKPOINT_H_
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "ternary/io/hf_config.h"
@@ -115,6 +118,7 @@ class HfCheckpoint {
     HfCheckpoint c;
     c.hf_ = io::HfConfig::Load(dir / "config.json");
     c.st_ = io::SafetensorsCheckpoint::Open(dir);
+    c.CheckTensorNames();
     return c;
   }
 
@@ -150,7 +154,12 @@ class HfCheckpoint {
       ExpectFloat(t, file, rows, cols);
       std::vector<float> w(rows * cols);
       io::ReadFloats(t, file, w);
+      CheckFinite(file, name, w, cols);
       m.alpha = quant::AbsMeanTernarize(w, m.values);
+      if (!std::isfinite(m.alpha)) {  // finite weights whose mean overflows
+        throw FormatError(file + ": tensor '" + name + "' has absmean scale " +
+                          std::to_string(m.alpha) + ", expected a finite one");
+      }
       return m;
     }
     if (rows % 4 != 0) {
@@ -179,7 +188,23 @@ class HfCheckpoint {
     ExpectFloat(*ref.tensor, *ref.file, rows, cols);
     AlignedBuffer<float> out(rows * cols);
     io::ReadFloats(*ref.tensor, *ref.file, out.span());
+    CheckFinite(*ref.file, name, out.span(), cols);
     return out;
+  }
+
+  // FormatError "<file>: tensor '<name>' holds a non-finite value (nan) at
+  // row r, column c" if any value of `v` (rows of `cols`) is NaN or ±inf.
+  static void CheckFinite(const std::string& file, const std::string& name,
+                          std::span<const float> v, size_t cols) {
+    const size_t i = FirstNonFinite(v);
+    if (i == v.size()) return;
+    const std::string where = v.size() == cols
+                                  ? "element " + std::to_string(i)
+                                  : "row " + std::to_string(i / cols) +
+                                        ", column " + std::to_string(i % cols);
+    throw FormatError(file + ": tensor '" + name +
+                      "' holds a non-finite value (" + NonFiniteName(v[i]) +
+                      ") at " + where);
   }
 
  private:
@@ -224,7 +249,70 @@ class HfCheckpoint {
       throw FormatError(*ref.file + ": tensor '" + name + "' is " +
                         std::to_string(ws) + ", expected a positive scale");
     }
-    return hf_.ScaleMultiplies() ? ws : 1.0f / ws;
+    const float alpha = hf_.ScaleMultiplies() ? ws : 1.0f / ws;
+    if (!std::isfinite(alpha)) {  // a subnormal ws divides to inf
+      throw FormatError(*ref.file + ": tensor '" + name + "' is " +
+                        std::to_string(ws) + ", whose inverse " +
+                        std::to_string(alpha) +
+                        " is not a finite weight scale");
+    }
+    return alpha;
+  }
+
+  // Every tensor must be one the graph reads, as the GGUF reader demands: an
+  // ignored bias or scale would silently compute another model.
+  // lm_head.weight is allowed (and ignored) in tied checkpoints, as
+  // transformers ties it to the embedding on load.
+  void CheckTensorNames() const {
+    const bool offline = hf_.quantization_mode == io::HfQuantMode::kOffline;
+    for (const io::SafetensorsFile& f : st_.files()) {
+      for (const io::SafetensorsTensor& t : f.tensors()) {
+        if (IsGraphTensor(t.name, offline)) continue;
+        // A packed (U8) projection's scale under quantization_mode online:
+        // the projection is then refused with its dtype, the real problem.
+        if (!offline && t.name.ends_with("_scale")) {
+          const std::string w = t.name.substr(0, t.name.size() - 6);
+          const auto ref = st_.Find(w);
+          if (ref && ref->tensor->dtype == io::SafetensorsDtype::kU8 &&
+              IsGraphTensor(w, offline)) {
+            continue;
+          }
+        }
+        std::string why = "is not part of the BitNet graph";
+        if (t.name.ends_with("weight_scale")) {
+          why +=
+              " (weight_scale belongs to packed projections, "
+              "quantization_mode offline)";
+        } else if (t.name.ends_with(".bias")) {
+          why += " (BitNet has no biases)";
+        }
+        throw FormatError(f.name() + ": tensor '" + t.name + "' " + why);
+      }
+    }
+  }
+
+  // A global tensor, or "model.layers.<l>.<tensor>" with l below
+  // num_hidden_layers (parsed, not listed: the count comes from the file).
+  bool IsGraphTensor(std::string_view name, bool offline) const {
+    for (const auto k :
+         {TensorId::kEmbed, TensorId::kOutputNorm, TensorId::kLmHead}) {
+      if (HfTensorName({k}) == name) return true;
+    }
+    constexpr std::string_view kPrefix = "model.layers.";
+    if (!name.starts_with(kPrefix)) return false;
+    int l = -1;
+    const char* begin = name.data() + kPrefix.size();
+    const auto [end, ec] = std::from_chars(begin, name.data() + name.size(), l);
+    if (ec != std::errc() || l < 0 || l >= hf_.num_hidden_layers) {
+      return false;
+    }
+    for (int k = TensorId::kAttnNorm; k <= TensorId::kDown; ++k) {
+      const TensorId id{static_cast<TensorId::Kind>(k), l};
+      const std::string graph = HfTensorName(id);
+      if (graph == name) return true;
+      if (offline && id.IsTernary() && graph + "_scale" == name) return true;
+    }
+    return false;
   }
 
   io::HfConfig hf_;

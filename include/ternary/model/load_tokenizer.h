@@ -3,6 +3,7 @@
 #ifndef TERNARY_MODEL_LOAD_TOKENIZER_H_
 #define TERNARY_MODEL_LOAD_TOKENIZER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "ternary/io/gguf.h"
+#include "ternary/io/read_file.h"
 #include "ternary/model/checkpoint.h"
 #include "ternary/tokenizer/pretokenizer.h"
 #include "ternary/tokenizer/tokenizer.h"
@@ -141,11 +143,12 @@ namespace detail {
 // FormatError naming the file when it is not valid JSON.
 inline std::optional<nlohmann::json> ReadOptionalJson(
     const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr,
+  const std::string what = "a " + path.filename().string();
+  const std::optional<std::string> text =
+      io::ReadFileIfExists(path, {io::kConfigJsonLimit.max_bytes, what});
+  if (!text) return std::nullopt;
+  io::CheckJsonDepth(*text, path.string());
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr,
                                            /*allow_exceptions=*/false);
   if (j.is_discarded()) throw FormatError(path.string() + ": not valid JSON");
   if (!j.is_object()) throw FormatError(path.string() + ": not a JSON object");
@@ -163,6 +166,25 @@ inline int32_t HfSpecialId(const std::optional<nlohmann::json>& config,
   return id >= 0 && id <= std::numeric_limits<int32_t>::max()
              ? static_cast<int32_t>(id)
              : -1;
+}
+
+// config.json's bos_token_id / eos_token_id (each id of a list) must be
+// below vocab_size (`rows`): FormatError naming the file and key.
+inline void CheckHfSpecialIds(const nlohmann::json& config, int64_t rows,
+                              const std::string& file) {
+  for (const char* key : {"bos_token_id", "eos_token_id"}) {
+    const auto it = config.find(key);
+    if (it == config.end()) continue;
+    const nlohmann::json ids =
+        it->is_array() ? *it : nlohmann::json::array({*it});
+    for (const nlohmann::json& id : ids) {
+      if (!id.is_number_unsigned()) continue;  // null, -1: none
+      if (id.get<uint64_t>() < static_cast<uint64_t>(rows)) continue;
+      throw FormatError(file + ": key '" + key + "' is " + id.dump() +
+                        ", outside the vocabulary [0, " + std::to_string(rows) +
+                        ") (vocab_size)");
+    }
+  }
 }
 
 }  // namespace detail
@@ -183,10 +205,17 @@ inline ModelTokenizer TokenizerFromHfFolder(
           : PreTokenizer::kLlama3;
   topt.special_ids.bos = detail::HfSpecialId(config, "bos_token_id");
   topt.special_ids.eos = detail::HfSpecialId(config, "eos_token_id");
-  ModelTokenizer out{
-      .tokenizer = Tokenizer::FromHfJson(dir / "tokenizer.json", topt),
-      .add_bos = true,
-      .chat_template = {}};
+  const auto read = [&] {
+    try {
+      return Tokenizer::FromHfJson(dir / "tokenizer.json", topt);
+    } catch (const UsageError& e) {
+      // The special ids came from config.json, not from the caller: an id
+      // outside tokenizer.json's vocabulary is a defect of the folder.
+      throw FormatError(std::string(e.what()) + " (bos/eos_token_id of " +
+                        (dir / "config.json").string() + ")");
+    }
+  };
+  ModelTokenizer out{.tokenizer = read(), .add_bos = true, .chat_template = {}};
   if (tok_config) {
     const auto add = tok_config->find("add_bos_token");
     if (add != tok_config->end() && add->is_boolean()) {
@@ -201,14 +230,61 @@ inline ModelTokenizer TokenizerFromHfFolder(
   return out;
 }
 
+// Checks that every id `tok` can produce has a row in the model's embedding
+// table of `rows` rows: a tokenizer larger than the model otherwise fails
+// mid-generation. A smaller tokenizer is normal (padded vocabularies).
+// Throws FormatError "<tokenizer_file>: ... (<rows_from>)".
+inline void CheckTokenizerFitsModel(const Tokenizer& tok, int64_t rows,
+                                    const std::string& tokenizer_file,
+                                    const std::string& rows_from) {
+  int64_t top = int64_t{tok.vocab_size()} - 1;  // highest id in use
+  while (top >= 0 &&
+         tok.token_type(static_cast<int32_t>(top)) == TokenType::kUnused) {
+    --top;
+  }
+  if (top < rows) return;
+  throw FormatError(tokenizer_file + ": token id " + std::to_string(top) +
+                    " is outside the model's vocabulary: the tokenizer has " +
+                    std::to_string(top + 1) + " tokens, the embedding " +
+                    std::to_string(rows) + " rows (" + rows_from + ")");
+}
+
 // The tokenizer of a MODEL path (a Hugging Face folder or a .gguf file, as
-// Model::Load takes). Throws FormatError naming the file.
+// Model::Load takes). Throws FormatError naming the file, also when the
+// tokenizer can produce ids the model's embedding has no row for (HF:
+// config.json vocab_size; GGUF: the rows of token_embd.weight). Special ids
+// (BOS, EOS, EOT) are within the tokenizer's vocabulary (Tokenizer checks),
+// hence within the model's too.
 inline ModelTokenizer LoadTokenizer(const std::filesystem::path& model_path,
                                     const TokenizerLoadOptions& options = {}) {
   if (DetectCheckpointFormat(model_path) == CheckpointFormat::kGguf) {
-    return TokenizerFromGguf(io::GgufFile::Open(model_path), options);
+    const io::GgufFile file = io::GgufFile::Open(model_path);
+    ModelTokenizer tok = TokenizerFromGguf(file, options);
+    if (const io::GgufTensorInfo* e = file.FindTensor("token_embd.weight")) {
+      CheckTokenizerFitsModel(tok.tokenizer, e->ne[1], file.name(),
+                              "token_embd.weight");
+    }
+    return tok;
   }
-  return TokenizerFromHfFolder(model_path, options);
+  // The model checks that model.embed_tokens.weight has vocab_size rows.
+  int64_t rows = -1;
+  if (const auto config =
+          detail::ReadOptionalJson(model_path / "config.json")) {
+    const auto v = config->find("vocab_size");
+    if (v != config->end() && v->is_number_unsigned()) {
+      rows = static_cast<int64_t>(std::min<uint64_t>(
+          v->get<uint64_t>(), std::numeric_limits<int64_t>::max()));
+      detail::CheckHfSpecialIds(*config, rows,
+                                (model_path / "config.json").string());
+    }
+  }
+  ModelTokenizer tok = TokenizerFromHfFolder(model_path, options);
+  if (rows >= 0) {
+    CheckTokenizerFitsModel(tok.tokenizer, rows,
+                            (model_path / "tokenizer.json").string(),
+                            "config.json vocab_size");
+  }
+  return tok;
 }
 
 }  // namespace ternary

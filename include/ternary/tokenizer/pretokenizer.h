@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <string>
 #include <string_view>
@@ -55,19 +56,53 @@ inline std::string Pcre2ErrorMessage(int code) {
                : std::string(reinterpret_cast<const char*>(buffer));
 }
 
-// Per-call PCRE2 scratch (one ovector pair: the patterns capture nothing).
+// PCRE2's match limit (its default, 10^7) caps the backtracking steps of one
+// pcre2_match call. The Llama 3 pattern steps back over a whitespace run once
+// per character (`\s*[\r\n]+` fails on a run without a newline after taking
+// all of it; `\s+(?!\S)` gives back one), so 10^7 spaces hit the default and
+// valid text could not be tokenized. None of the patterns here backtracks
+// more than that (their other repeats are possessive: what follows cannot
+// match what they take; PCRE2 10.42 needs n + 5 steps for n spaces with JIT,
+// n + 17 without), so the limit is set per call from the bytes left after the
+// offset, with room to spare: the regex sees the same subject and gives the
+// same pieces, and the limit still stops a runaway. Clamped to 32 bits, it
+// covers runs of up to 4·10^9 bytes.
+inline uint32_t MatchLimitFor(size_t remaining) noexcept {
+  constexpr uint64_t kBase = 10'000'000;  // PCRE2's default
+  constexpr uint64_t kPerByte = 8;
+  const uint64_t limit = kBase + kPerByte * uint64_t(remaining);
+  return limit > UINT32_MAX ? UINT32_MAX : uint32_t(limit);
+}
+
+// Per-call PCRE2 scratch (one ovector pair: the patterns capture nothing)
+// and the match context that carries the match limit.
 class MatchData {
  public:
-  MatchData() : data_(pcre2_match_data_create(1, nullptr)) {
-    if (data_ == nullptr) throw std::bad_alloc();
+  MatchData()
+      : data_(pcre2_match_data_create(1, nullptr)),
+        context_(pcre2_match_context_create(nullptr)) {
+    if (data_ == nullptr || context_ == nullptr) {
+      pcre2_match_data_free(data_);
+      pcre2_match_context_free(context_);
+      throw std::bad_alloc();
+    }
   }
-  ~MatchData() { pcre2_match_data_free(data_); }
+  ~MatchData() {
+    pcre2_match_data_free(data_);
+    pcre2_match_context_free(context_);
+  }
   MatchData(const MatchData&) = delete;
   MatchData& operator=(const MatchData&) = delete;
   pcre2_match_data* get() const noexcept { return data_; }
+  // The context with its match limit set for `remaining` subject bytes.
+  pcre2_match_context* context(size_t remaining) const noexcept {
+    pcre2_set_match_limit(context_, MatchLimitFor(remaining));
+    return context_;
+  }
 
  private:
   pcre2_match_data* data_;
+  pcre2_match_context* context_;
 };
 
 // A compiled pattern (UTF + UCP, JIT where available). Immutable after
@@ -98,12 +133,13 @@ class Regex {
   bool Find(std::string_view s, size_t offset, MatchData& md, size_t& begin,
             size_t& end) const {
     const auto* subject = reinterpret_cast<PCRE2_SPTR>(s.data());
+    pcre2_match_context* context = md.context(s.size() - offset);
     int rc = pcre2_match(code_, subject, s.size(), offset, PCRE2_NO_UTF_CHECK,
-                         md.get(), nullptr);
+                         md.get(), context);
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
       // The interpreter keeps its backtracking frames on the heap.
       rc = pcre2_match(code_, subject, s.size(), offset,
-                       PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md.get(), nullptr);
+                       PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md.get(), context);
     }
     if (rc == PCRE2_ERROR_NOMATCH) return false;
     if (rc < 0) throw Error("pre-tokenizer: " + Pcre2ErrorMessage(rc));
@@ -168,6 +204,29 @@ void PreTokenizeValid(PreTokenizer mode, std::string_view s, MatchData& md,
   });
 }
 
+// PreTokenize (below) with the caller's PCRE2 scratch, for callers that
+// pre-tokenize many segments.
+template <class F>
+void PreTokenizeWith(PreTokenizer mode, std::string_view text, MatchData& md,
+                     F&& on_piece) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t valid = ValidUtf8PrefixLength(text.substr(i));
+    if (valid > 0) {
+      PreTokenizeValid(mode, text.substr(i, valid), md, on_piece);
+      i += valid;
+    }
+    size_t j = i;
+    while (j < text.size()) {
+      const Utf8Scan scan = ScanUtf8(text, j);
+      if (scan.valid) break;
+      j += scan.length;
+    }
+    if (j > i) on_piece(text.substr(i, j - i));
+    i = j;
+  }
+}
+
 }  // namespace detail
 
 // Calls on_piece(std::string_view) for each piece of text, in order; the
@@ -182,22 +241,7 @@ void PreTokenizeValid(PreTokenizer mode, std::string_view s, MatchData& md,
 template <class F>
 void PreTokenize(PreTokenizer mode, std::string_view text, F&& on_piece) {
   detail::MatchData md;
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t valid = ValidUtf8PrefixLength(text.substr(i));
-    if (valid > 0) {
-      detail::PreTokenizeValid(mode, text.substr(i, valid), md, on_piece);
-      i += valid;
-    }
-    size_t j = i;
-    while (j < text.size()) {
-      const Utf8Scan scan = ScanUtf8(text, j);
-      if (scan.valid) break;
-      j += scan.length;
-    }
-    if (j > i) on_piece(text.substr(i, j - i));
-    i = j;
-  }
+  detail::PreTokenizeWith(mode, text, md, on_piece);
 }
 
 inline std::vector<std::string_view> PreTokenize(PreTokenizer mode,

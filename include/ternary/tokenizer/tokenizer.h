@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "ternary/io/read_file.h"
+#include "ternary/tokenizer/added_tokens.h"
 #include "ternary/tokenizer/bpe.h"
 #include "ternary/tokenizer/byte_level.h"
 #include "ternary/tokenizer/hf_json.h"
@@ -63,8 +65,8 @@ struct TokenizerOptions {
 
 struct EncodeOptions {
   bool add_bos = false;
-  // Match control-token text such as "<|eot_id|>" (longest first). Off, it
-  // is ordinary text; user-defined tokens are matched either way.
+  // Match control-token text such as "<|eot_id|>" (leftmost, then longest).
+  // Off, it is ordinary text; user-defined tokens are matched either way.
   bool parse_special = true;
 };
 
@@ -114,25 +116,11 @@ inline constexpr int64_t kMaxTokenId = int64_t{1} << 24;
 // 15-byte ranks file naming id 2^24 - 1 allocated half a gigabyte.
 inline constexpr int64_t kMaxIdGap = int64_t{1} << 16;
 
+// A tokenizer.json's text: a regular file of at most 256 MiB with JSON at
+// most 256 levels deep (io/read_file.h).
 inline std::string ReadTokenizerFile(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw FormatError(path.string() + ": " +
-                      (std::filesystem::exists(path, ec)
-                           ? "not a regular file"
-                           : "cannot open file (no such file)"));
-  }
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) {
-    throw FormatError(path.string() +
-                      ": cannot open file: " + std::strerror(errno));
-  }
-  const std::streamoff size = in.tellg();
-  std::string text(size_t(size > 0 ? size : 0), '\0');
-  in.seekg(0);
-  if (!in.read(text.data(), std::streamsize(text.size()))) {
-    throw FormatError(path.string() + ": read error");
-  }
+  std::string text = io::ReadFile(path, io::kTokenizerJsonLimit);
+  io::CheckJsonDepth(text, path.string());
   return text;
 }
 
@@ -398,24 +386,20 @@ class Tokenizer {
 
   // Shared end of every loader: specials index, special ids, options.
   void Finish(std::string_view source, SpecialIds ids, bool ids_from_file) {
-    for (auto& bucket : added_by_first_byte_) bucket.clear();
     added_by_text_.clear();
+    std::vector<detail::AddedTokenMatcher::Token> added;
     for (int32_t id = 0; id < vocab_size(); ++id) {
       if (types_[id] != TokenType::kControl &&
           types_[id] != TokenType::kUserDefined) {
         continue;
       }
       const std::string& text = token_bytes_[id];
-      added_by_first_byte_[uint8_t(text[0])].push_back(id);
+      added.push_back({text, id, types_[id] == TokenType::kControl});
       added_by_text_.emplace(text, id);
     }
-    // Longest first, so "<|eot_id|>" wins over a token "<|eot" (HF and
-    // llama.cpp match the longest added token at the leftmost position).
-    for (auto& bucket : added_by_first_byte_) {
-      std::stable_sort(bucket.begin(), bucket.end(), [&](int32_t a, int32_t b) {
-        return token_bytes_[a].size() > token_bytes_[b].size();
-      });
-    }
+    // Leftmost, then longest, so "<|eot_id|>" wins over a token "<|eot" (HF
+    // and llama.cpp match the longest added token at the leftmost position).
+    added_.Build(std::move(added));
     const auto resolve = [&](int32_t id, std::string_view name,
                              const char* what) -> int32_t {
       if (id < 0) {
@@ -458,8 +442,9 @@ class Tokenizer {
   std::vector<std::string> token_bytes_;  // id → bytes (specials: text)
   std::vector<TokenType> types_;
   BpeModel bpe_;
-  // Added tokens by first byte, longest first; and by text.
-  std::array<std::vector<int32_t>, 256> added_by_first_byte_;
+  // Added tokens: the matcher Encode scans text with (its views point into
+  // token_bytes_, which no longer changes), and by text.
+  detail::AddedTokenMatcher added_;
   // Few entries (256 for Llama 3), looked up by TokenId and name.
   std::unordered_map<std::string, int32_t, detail::StringHash, std::equal_to<>>
       added_by_text_;
@@ -474,6 +459,7 @@ inline Tokenizer Tokenizer::FromHfJsonText(std::string_view json_text,
                                            std::string_view source,
                                            const TokenizerOptions& options) {
   const std::string src(source);
+  io::CheckJsonDepth(json_text, src);
   const detail::HfTokenizerJson file =
       detail::ParseHfTokenizerJson(json_text, src);
   Tokenizer tok;
@@ -514,7 +500,7 @@ inline Tokenizer Tokenizer::FromTiktoken(
     const std::filesystem::path& ranks_file, const TokenizerOptions& options,
     std::vector<AddedToken> specials) {
   const std::string src = ranks_file.string();
-  const std::string text = detail::ReadTokenizerFile(ranks_file);
+  const std::string text = io::ReadFile(ranks_file, io::kTiktokenRanksLimit);
   Tokenizer tok;
   tok.pre_tokenizer_ = options.pre_tokenizer;
   const size_t lines = size_t(std::count(text.begin(), text.end(), '\n')) + 1;
@@ -647,30 +633,20 @@ inline Tokenizer Tokenizer::FromVocab(std::vector<std::string> tokens,
 }
 
 // Calls on_segment(text, -1) for ordinary text and (empty, id) for each added
-// token found in it: leftmost, then longest.
+// token found in it: leftmost, then longest (lowest id among equal texts).
+// O(text.size()) whatever the number of added tokens.
 template <class F>
 void Tokenizer::ForEachSegment(std::string_view text, bool parse_special,
                                F&& on_segment) const {
   size_t start = 0;
-  for (size_t i = 0; i < text.size();) {
-    const auto& bucket = added_by_first_byte_[uint8_t(text[i])];
-    int32_t match = -1;
-    for (const int32_t id : bucket) {
-      if (!parse_special && types_[id] == TokenType::kControl) continue;
-      if (text.substr(i).starts_with(token_bytes_[id])) {
-        match = id;
-        break;
-      }
-    }
-    if (match < 0) {
-      ++i;
-      continue;
-    }
-    if (i > start) on_segment(text.substr(start, i - start), -1);
-    on_segment(std::string_view(), match);
-    i += token_bytes_[match].size();
-    start = i;
-  }
+  added_.ForEachMatch(text, parse_special,
+                      [&](size_t pos, int32_t id, size_t length) {
+                        if (pos > start) {
+                          on_segment(text.substr(start, pos - start), -1);
+                        }
+                        on_segment(std::string_view(), id);
+                        start = pos + length;
+                      });
   if (start < text.size()) on_segment(text.substr(start), -1);
 }
 
@@ -685,16 +661,18 @@ inline std::vector<int32_t> Tokenizer::Encode(
     ids.push_back(bos_);
   }
   BpeScratch scratch;
+  detail::MatchData md;  // one for every segment
   ForEachSegment(text, options.parse_special,
                  [&](std::string_view segment, int32_t added_id) {
                    if (added_id >= 0) {
                      ids.push_back(added_id);
                      return;
                    }
-                   PreTokenize(pre_tokenizer_, segment,
-                               [&](std::string_view piece) {
-                                 bpe_.EncodePiece(piece, scratch, ids);
-                               });
+                   detail::PreTokenizeWith(pre_tokenizer_, segment, md,
+                                           [&](std::string_view piece) {
+                                             bpe_.EncodePiece(piece, scratch,
+                                                              ids);
+                                           });
                  });
   return ids;
 }

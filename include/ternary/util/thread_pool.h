@@ -9,8 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include "ternary/util/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -25,19 +29,32 @@ namespace ternary {
 
 class ThreadPool {
  public:
-  // num_threads counts the caller: 1 means no worker threads at all.
+  // num_threads counts the caller: 1 means no worker threads at all. When
+  // the system refuses a thread (std::system_error, e.g. EAGAIN at the
+  // process or user thread limit), the workers already started are stopped
+  // and joined, and ternary::Error says which thread failed and why.
   explicit ThreadPool(size_t num_threads = std::thread::hardware_concurrency())
       : num_threads_(num_threads == 0 ? 1 : num_threads) {
-    for (size_t i = 1; i < num_threads_; ++i) {
-      workers_.emplace_back([this, i] { WorkerLoop(i); });
+    workers_.reserve(num_threads_ - 1);  // emplace_back never reallocates
+    try {
+      for (size_t i = 1; i < num_threads_; ++i) {
+        if (spawn_hook_for_tests) spawn_hook_for_tests(i);
+        workers_.emplace_back([this, i] { WorkerLoop(i); });
+      }
+    } catch (const std::system_error& e) {
+      const size_t started = workers_.size() + 1;  // with the caller
+      StopWorkers();
+      throw Error("cannot start " + std::to_string(num_threads_) +
+                  " threads: the system refused thread " +
+                  std::to_string(started + 1) + " (" + e.code().message() +
+                  ") after " + std::to_string(started) +
+                  " had started; use fewer threads");
+    } catch (...) {
+      StopWorkers();
+      throw;
     }
   }
-  ~ThreadPool() {
-    stop_.store(true, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
+  ~ThreadPool() { StopWorkers(); }
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
@@ -74,6 +91,11 @@ class ThreadPool {
       }
     }
   }
+
+  // Tests only: called with the worker's index (1, 2, ...) before each
+  // worker thread is created; throwing std::system_error from it stands in
+  // for the system refusing that thread. Not thread-safe; null otherwise.
+  static inline void (*spawn_hook_for_tests)(size_t index) = nullptr;
 
  private:
   static constexpr int kSpins = 1 << 14;
@@ -120,6 +142,17 @@ class ThreadPool {
       Work(thread);
       state_.fetch_sub(1, std::memory_order_release);
     }
+  }
+
+  // Stops and joins every worker started (the pool is unusable after).
+  void StopWorkers() noexcept {
+    stop_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
+    for (auto& w : workers_) {
+      if (w.joinable()) w.join();
+    }
+    workers_.clear();
   }
 
   size_t num_threads_;
