@@ -716,6 +716,8 @@ class FileAudit:
         key = target or ""
         self.counts[key] = self.counts.get(key, 0) + 1
         self.skip = any(r.search(name) for r in self.ignore)
+        self.fresh = True       # its first instruction lines not seen yet
+        self.skip_before = -1   # see _ubsan_prologue
         checker = self.checkers.get(key)
         if checker is None:
             allowed = self.allowed(target)
@@ -733,11 +735,46 @@ class FileAudit:
                                    self.label(self.target),
                                    self.nviol - self.max, self.nviol))
 
+    def _ubsan_prologue(self, chunk, start, end):
+        """clang's -fsanitize=function (part of -fsanitize=undefined) starts
+        each function with `jmp +6` over 6 bytes of data (the 0x3276 magic
+        and a type hash). objdump's linear sweep decodes that data as
+        instructions, and the real ones after it out of step until it falls
+        back into step (within a few instructions): nonsense such as `lock
+        fisttps` or a VEX vminps. The first 32 bytes of such a function are
+        not checked; the same code is audited in the builds without UBSan."""
+        lines = []
+        pos = start
+        while len(lines) < 2 and pos < end:
+            e = chunk.find(b"\n", pos, end)
+            e = end if e < 0 else e
+            line = chunk[pos:e]
+            pos = e + 1
+            if line.count(b"\t") >= 2:
+                lines.append(line.split(b"\t", 2))
+        if len(lines) < 2:
+            return False  # not seen yet (the chunk ended): try again
+        self.fresh = False
+        if (lines[0][1].split()[:2] == [b"eb", b"06"] and
+                lines[1][1].split()[:2] == [b"76", b"32"]):
+            try:
+                first = int(lines[0][0].strip().rstrip(b":"), 16)
+            except ValueError:
+                return True
+            self.skip_before = first + 32
+        return True
+
     def check_line(self, line):
         """Checks one instruction line of the current function."""
         parts = line.split(b"\t", 2)
         if len(parts) < 3:
             return
+        if self.skip_before >= 0:
+            try:
+                if int(parts[0].strip().rstrip(b":"), 16) < self.skip_before:
+                    return
+            except ValueError:
+                pass
         text = parts[2]
         sp = text.split(None, 1)
         if not sp:
@@ -796,6 +833,8 @@ class FileAudit:
     def scan_body(self, chunk, start, end):
         if self.skip or self.func is None or start >= end:
             return
+        if self.fresh and self.arch == "x86_64":
+            self._ubsan_prologue(chunk, start, end)
         last = -1
         find, rfind = chunk.find, chunk.rfind
         for m in _CANDIDATE_RE[self.arch].finditer(chunk, start, end):
@@ -810,6 +849,8 @@ class FileAudit:
         self.baseline_name = baseline_name
         self.func = self.target = self.checker = None
         self.skip = True
+        self.fresh = False
+        self.skip_before = -1
         self.nviol = 0
         cmd = [objdump, "-d", "-C", "--insn-width=16", "-w", self.path]
         try:
