@@ -20,10 +20,12 @@ if [ ${#programs[@]} -eq 0 ]; then
   echo "audit.sh: no programs under $dir" >&2
   exit 1
 fi
-# Not ours: libFuzzer's runtime (compiler-rt, linked into the fuzz targets)
-# builds its comparison hooks with target("popcnt") by design; the fuzzers
-# only run on the machine that builds them.
-ignore=(--ignore '^__sanitizer_cov_trace_')
+# Not ours: sanitizer runtimes that compiler-rt links into the sanitizer
+# and fuzz builds, compiled for newer CPUs by design (libFuzzer's comparison
+# hooks with target("popcnt"), the TSan runtime with SSE4.2); those
+# programs only run on the machine that builds them.
+ignore=(--ignore '^__sanitizer_cov_trace_'
+        --ignore '(^|[ *&<])__(tsan|sanitizer)(_|::)')
 rc=0
 out=$(/usr/bin/python3 scripts/isa_audit.py "${ignore[@]}" "$@" \
   "${programs[@]}" 2>&1) || rc=$?
