@@ -11,7 +11,7 @@
 #     (scripts/audit.sh): each per-target function keeps to its target's
 #     ISA, everything else to the baseline (so a Zen 5 CI run catches what
 #     would crash on Zen 4).
-# Measured cold on a 2-core VM: about 18 minutes in all; each stage
+# Measured cold on a 2-core VM: about 27 minutes in all; each stage
 # prints its time. TERNARY_CI_STAGES picks stages, e.g. "1 2" (default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
