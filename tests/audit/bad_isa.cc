@@ -4,6 +4,8 @@
 // "// EXIT: <n>" is its exit status (tests/audit/expect_violations.py).
 // The program is only disassembled, never run.
 //
+// (Each expectation below stays on one line: clang-format is off there.)
+// clang-format off
 // EXIT: 1
 // The shipped bug: VEX-encoded vpdpbusd (AVX-VNNI) in AVX3_DL code, which
 // Zen 4 and Ice Lake (AVX512-VNNI only) do not decode.
@@ -18,6 +20,7 @@
 // EXPECT: ternary::N_AVX3::Avx3UsesVbmi\(.*\(AVX3\): .*vperm[it]2b .*-- needs AVX512-VBMI
 // EXPECT: ^isa_audit: .*SSE4=.*AVX2=.*AVX3=.*AVX3_DL=.*; [0-9]+ violation\(s\) in 8 function\(s\)
 // FORBID: Innocent
+// clang-format on
 #include <immintrin.h>
 
 #include <cstdint>
@@ -26,8 +29,9 @@ namespace ternary {
 struct Tag0 {};
 
 // Baseline (x86-64, SSE2) code with AVX2 in it.
-__attribute__((noinline, target("avx2"))) void BaselineUsesAvx(
-    const int* a, const int* b, int* out) {
+__attribute__((noinline, target("avx2"))) void BaselineUsesAvx(const int* a,
+                                                               const int* b,
+                                                               int* out) {
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
   const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
@@ -35,8 +39,9 @@ __attribute__((noinline, target("avx2"))) void BaselineUsesAvx(
 }
 
 // Baseline code with an SSE4.1 instruction (legacy encoding).
-__attribute__((noinline, target("sse4.1"))) void BaselineUsesSse41(
-    const int* a, const int* b, int* out) {
+__attribute__((noinline, target("sse4.1"))) void BaselineUsesSse41(const int* a,
+                                                                   const int* b,
+                                                                   int* out) {
   const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
   const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_mullo_epi32(x, y));
@@ -81,8 +86,8 @@ __attribute__((noinline, target("avx2,avx512f"))) void Avx2UsesEvex(
 }
 
 // Legal AVX2 code: must not be reported.
-__attribute__((noinline, target("avx2,fma"))) void InnocentAvx2(
-    const float* a, float* out) {
+__attribute__((noinline, target("avx2,fma"))) void InnocentAvx2(const float* a,
+                                                                float* out) {
   const __m256 x = _mm256_loadu_ps(a);
   _mm256_storeu_ps(out, _mm256_fmadd_ps(x, x, x));
 }
@@ -113,8 +118,8 @@ namespace N_AVX3_DL {
 __attribute__((noinline, target("avx512f,avx512vl,avx512vnni"))) void
 Avx3DlUsesVexVnni() {
   // %{ %} are literal braces in extended asm ({ } select asm dialects).
-  asm volatile("%{vex%} vpdpbusd %%ymm2, %%ymm1, %%ymm0" ::: "xmm0", "xmm1",
-               "xmm2");
+  asm volatile("%{vex%} vpdpbusd %%ymm2, %%ymm1, %%ymm0" ::
+                   : "xmm0", "xmm1", "xmm2");
 }
 }  // namespace N_AVX3_DL
 }  // namespace ternary

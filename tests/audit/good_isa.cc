@@ -5,9 +5,12 @@
 // a target-namespace type). isa_audit.py must pass it, which proves that the
 // audit does not fail on everything. The program is only disassembled.
 //
+// (Each expectation below stays on one line: clang-format is off there.)
+// clang-format off
 // EXIT: 0
 // EXPECT: ^isa_audit: .* SSE4=[1-9].* AVX2=[1-9].* AVX3=[1-9].* AVX3_DL=[1-9].*; 0 violation\(s\)
 // FORBID: -- needs
+// clang-format on
 #include <immintrin.h>
 
 #include <cstdint>
@@ -36,8 +39,8 @@ __attribute__((noinline)) void Twice(const int* a, int* out) {
 namespace ternary {
 namespace N_SSSE3 {
 __attribute__((noinline, target("ssse3"))) void Shuffle(const void* a,
-                                                         const void* idx,
-                                                         void* out) {
+                                                        const void* idx,
+                                                        void* out) {
   const __m128i x = _mm_loadu_si128(static_cast<const __m128i*>(a));
   const __m128i i = _mm_loadu_si128(static_cast<const __m128i*>(idx));
   _mm_storeu_si128(static_cast<__m128i*>(out), _mm_shuffle_epi8(x, i));
@@ -71,13 +74,12 @@ Mixed(const float* a, float* out, uint64_t x, uint64_t mask) {
 // a pointer so that it stays a function of its own.
 __attribute__((noinline, target("avx2"))) void CallsLambda(const int* a,
                                                            int* out) {
-  void (*volatile fn)(const int*, int*) = [](const int* p, int* q)
-      __attribute__((target("avx2"))) {
-        const __m256i v =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
-                            _mm256_mullo_epi32(v, v));
-      };
+  void (*volatile fn)(const int*, int*) =
+      [](const int* p, int* q) __attribute__((target("avx2"))) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
+                        _mm256_mullo_epi32(v, v));
+  };
   fn(a, out);
 }
 }  // namespace N_AVX2
@@ -100,14 +102,13 @@ namespace N_AVX3_DL {
 __attribute__((noinline, target("avx512f,avx512vl,avx512vnni"))) void
 EvexVnni() {
   // %{ %} are literal braces in extended asm ({ } select asm dialects).
-  asm volatile("%{evex%} vpdpbusd %%ymm2, %%ymm1, %%ymm0" ::: "xmm0", "xmm1",
-               "xmm2");
+  asm volatile("%{evex%} vpdpbusd %%ymm2, %%ymm1, %%ymm0" ::
+                   : "xmm0", "xmm1", "xmm2");
 }
 
-__attribute__((noinline,
-               target("avx512f,avx512vl,avx512dq,avx512bw,avx512vnni,"
-                      "avx512vbmi,avx512bitalg,avx512vpopcntdq,vaes,"
-                      "vpclmulqdq"))) void
+__attribute__((noinline, target("avx512f,avx512vl,avx512dq,avx512bw,avx512vnni,"
+                                "avx512vbmi,avx512bitalg,avx512vpopcntdq,vaes,"
+                                "vpclmulqdq"))) void
 Mixed(const void* a, const void* b, int* acc, void* out) {
   const __m512i va = _mm512_loadu_si512(a);
   const __m512i vb = _mm512_loadu_si512(b);

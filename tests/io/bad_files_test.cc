@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "expect_error.h"
 #include "io/safetensors_writer.h"
 #include "model/checkpoint_builder.h"
 #include "model/gguf_builder.h"
@@ -38,27 +39,7 @@ namespace fs = std::filesystem;
 using test::TinyCheckpoint;
 using test::TinyGguf;
 
-// Runs f, which must throw E with a message containing every part.
-template <class E, class F>
-void ExpectError(F&& f, std::initializer_list<std::string_view> parts) {
-  std::string message;
-  bool right_type = false;
-  try {
-    f();
-    message = "(no exception)";
-  } catch (const E& e) {
-    right_type = true;
-    message = e.what();
-  } catch (const std::exception& e) {
-    message = std::string("(another exception) ") + e.what();
-  }
-  INFO("message: " << message);
-  CHECK(right_type);
-  for (std::string_view part : parts) {
-    INFO("expected in the message: " << part);
-    CHECK(message.find(part) != std::string::npos);
-  }
-}
+using test::ExpectError;
 
 std::string Message(const std::exception& e) { return e.what(); }
 

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "expect_error.h"
 #include "io/safetensors_writer.h"
 #include "model/checkpoint_builder.h"
 #include "model/gguf_builder.h"
@@ -42,27 +43,13 @@ using test::TinyGguf;
 
 const fs::path kModels = TERNARY_MODELS_DIR;
 
-// Runs f, expecting a FormatError whose message contains every part.
+// Runs f, expecting a one-line FormatError whose message contains every
+// part.
 void ExpectFormatError(const std::function<void()>& f,
                        std::initializer_list<std::string_view> parts) {
-  std::string message;
-  bool format_error = false;
-  try {
-    f();
-    message = "(no exception)";
-  } catch (const FormatError& e) {
-    format_error = true;
-    message = e.what();
-  } catch (const std::exception& e) {
-    message = std::string("(another exception) ") + e.what();
-  }
+  const std::string message = test::ExpectError<FormatError>(f, parts);
   INFO("message: " << message);
-  CHECK(format_error);
   CHECK(message.find('\n') == std::string::npos);
-  for (std::string_view part : parts) {
-    INFO("expected in the message: " << part);
-    CHECK(message.find(part) != std::string::npos);
-  }
 }
 
 // Opens an HF folder and reads every tensor, as Model::Load does.
