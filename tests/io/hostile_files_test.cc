@@ -29,6 +29,7 @@
 #include "io/safetensors_writer.h"
 #include "model/checkpoint_builder.h"
 #include "ternary/io/hf_config.h"
+#include "ternary/io/mapped_file.h"
 #include "ternary/io/read_file.h"
 #include "ternary/io/safetensors.h"
 #include "ternary/model/checkpoint.h"
@@ -200,7 +201,9 @@ TEST_CASE("hostile files: ReadFile: regular files only, bounded") {
     if (h != Hostile::kHuge) {
       ExpectFormatError([&] { (void)io::ReadFilePrefix(p, 4); },
                         {"f.txt" + Expected(h)});
-      ExpectFormatError([&] { io::RequireRegularFile(p); },
+      // Memory-mapped files (safetensors, GGUF): the same check, and an
+      // open that cannot block on a FIFO.
+      ExpectFormatError([&] { (void)io::MappedFile::Open(p); },
                         {"f.txt" + Expected(h)});
     }
   }
@@ -220,7 +223,8 @@ TEST_CASE("hostile files: ReadFile: regular files only, bounded") {
   ExpectFormatError([&] { (void)io::ReadFile(sock, io::kTextFileLimit); },
                     {"sock: not a regular file (a socket)"});
   ::close(fd);
-  CHECK_NOTHROW(io::RequireRegularFile(dir.path / "none"));  // left to caller
+  ExpectFormatError([&] { (void)io::MappedFile::Open(dir.path / "none"); },
+                    {"none: cannot open: No such file or directory"});
 }
 
 TEST_CASE("hostile files: ReadFile states size limits") {

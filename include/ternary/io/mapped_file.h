@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "ternary/io/read_file.h"
 #include "ternary/util/error.h"
 
 namespace ternary::io {
@@ -58,7 +59,8 @@ class MappedFile {
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd);
-      throw FormatError(path.string() + ": not a regular file");
+      // "...: not a regular file (a fifo)", as io::ReadFile says it.
+      detail::FailNotRegular(path, st.st_mode);
     }
     f.size_ = static_cast<size_t>(st.st_size);
     if (f.size_ != 0) {

@@ -231,17 +231,6 @@ inline std::optional<std::string> ReadFileIfExists(
   return detail::ReadFileImpl(path, limit, /*missing_ok=*/true);
 }
 
-// Throws FormatError "PATH: not a regular file (a fifo)" when `path` exists
-// (symlinks followed) and is not a regular file; for readers that open the
-// file themselves (a memory map), before an open that could block. A
-// missing file is left to them to report.
-inline void RequireRegularFile(const std::filesystem::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    detail::FailNotRegular(path, st.st_mode);
-  }
-}
-
 // Up to `n` bytes from the start of `path`, a regular file (as ReadFile;
 // for sniffing a magic number).
 inline std::string ReadFilePrefix(const std::filesystem::path& path, size_t n) {

@@ -132,7 +132,6 @@ class SafetensorsFile {
 
   // Memory-maps and parses `path`. Throws FormatError naming the file.
   static SafetensorsFile Open(const std::filesystem::path& path) {
-    RequireRegularFile(path);  // MappedFile's open would block on a FIFO
     auto file = std::make_shared<MappedFile>(MappedFile::Open(path));
     SafetensorsFile f = Parse(file->bytes(), path.filename().string());
     f.keep_alive_ = std::move(file);
