@@ -5,7 +5,7 @@
 
 Left: decode (tg64) and prefill (pp128) tokens/s against threads, with the
 peers' figures measured on this machine kind (issue #7's table,
-../shared/tools/peers/RESULTS.md). Right: prefill tokens/s against prompt
+bench/peers/RESULTS.md). Right: prefill tokens/s against prompt
 length, one line per thread count. Needs python3-matplotlib.
 """
 import json

@@ -2,7 +2,8 @@
 // data: real GGUF and safetensors files shrunk to a few KB (same keys and
 // tensor names, one or two blocks per tensor), config.json variants, trimmed
 // tokenizers, and text. Nothing binary is committed; scripts/fuzz.sh runs
-// this before fuzzing.
+// this before fuzzing. The byte-level writers are the tests' fixture helpers
+// (tests/io, tests/model).
 //
 // Usage: make_fuzz_seeds SOURCE_DIR OUT_DIR   (writes OUT_DIR/<target>/*)
 #include <algorithm>
@@ -20,6 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "io/gguf_test_util.h"
+#include "io/safetensors_writer.h"
+#include "model/gguf_builder.h"
 #include "ternary/io/gguf.h"
 #include "ternary/io/gguf_types.h"
 #include "ternary/io/gguf_writer.h"
@@ -35,6 +39,7 @@ using ternary::io::GgufFile;
 using ternary::io::GgufType;
 using ternary::io::GgufValue;
 using ternary::io::GgufWriter;
+using ternary::test::TinyGguf;
 using Bytes = std::vector<uint8_t>;
 using nlohmann::json;
 
@@ -333,24 +338,6 @@ Bytes ShrinkGguf(const GgufFile& g, const Vocab* vocab, bool tensors) {
   return w.Serialize();
 }
 
-// Moves tensor `name`'s data offset in serialized bytes (for layouts the
-// writer does not produce, such as a TL scale inside its tensor's tail).
-void PatchTensorOffset(Bytes& file, std::string_view name, uint64_t offset) {
-  Bytes needle(8);
-  const uint64_t len = name.size();
-  std::memcpy(needle.data(), &len, 8);
-  needle.insert(needle.end(), name.begin(), name.end());
-  const auto it =
-      std::search(file.begin(), file.end(), needle.begin(), needle.end());
-  if (it == file.end())
-    throw std::runtime_error("no tensor info " + std::string(name));
-  size_t p = size_t(it - file.begin()) + needle.size();
-  uint32_t n_dims;
-  std::memcpy(&n_dims, &file[p], 4);
-  p += 4 + 8 * n_dims + 4;
-  std::memcpy(&file[p], &offset, 8);
-}
-
 Bytes Floats(size_t n, float scale) {
   std::vector<float> x(n);
   for (size_t i = 0; i < n; ++i) x[i] = scale * float(int(i % 7) - 3);
@@ -408,30 +395,16 @@ Bytes EveryTypeCheckpoint() {
   }
   add(b0 + "ffn_norm.weight", {16}, GgmlType::kBF16, Bytes(32, 0x3f));
   add(b0 + "ffn_sub_norm.weight", {16}, GgmlType::kF32, Floats(16, 1.0f));
-  {
-    Bytes b = sized(GgmlType::kI2_S, {128, 2});
-    ternary::quant::EncodeI2S(Trits(256), 0.5f, b);
-    add(b0 + "attn_q.weight", {128, 2}, GgmlType::kI2_S, std::move(b));
-  }
-  {
-    Bytes b = sized(GgmlType::kTQ2_0, {256, 1});
-    ternary::quant::EncodeTQ2_0(Trits(256), 0.25f, b);
-    add(b0 + "attn_k.weight", {256, 1}, GgmlType::kTQ2_0, std::move(b));
-  }
-  {
-    Bytes b = sized(GgmlType::kTQ1_0, {256, 1});
-    ternary::quant::EncodeTQ1_0(Trits(256), 0.25f, b);
-    add(b0 + "attn_v.weight", {256, 1}, GgmlType::kTQ1_0, std::move(b));
-  }
-  {
-    // IQ2_BN rows: f32 d, then 2-bit codes (0x55: every value 0).
-    Bytes b = sized(GgmlType::kIQ2_BN, {64, 2});
-    std::fill(b.begin(), b.end(), 0x55);
-    const float d = 0.5f;
-    std::memcpy(&b[0], &d, 4);
-    std::memcpy(&b[20], &d, 4);
-    add(b0 + "attn_output.weight", {64, 2}, GgmlType::kIQ2_BN, std::move(b));
-  }
+  add(b0 + "attn_q.weight", {128, 2}, GgmlType::kI2_S,
+      TinyGguf::EncodeTernary(GgmlType::kI2_S, Trits(256), 2, 128, 0.5f));
+  add(b0 + "attn_k.weight", {256, 1}, GgmlType::kTQ2_0,
+      TinyGguf::EncodeTernary(GgmlType::kTQ2_0, Trits(256), 1, 256, 0.25f));
+  add(b0 + "attn_v.weight", {256, 1}, GgmlType::kTQ1_0,
+      TinyGguf::EncodeTernary(GgmlType::kTQ1_0, Trits(256), 1, 256, 0.25f));
+  // IQ2_BN rows of zeros: f32 d, then 2-bit codes 0x55.
+  add(b0 + "attn_output.weight", {64, 2}, GgmlType::kIQ2_BN,
+      TinyGguf::EncodeTernary(GgmlType::kIQ2_BN, std::vector<int8_t>(128), 2,
+                              64, 0.5f));
   {
     Bytes b = sized(GgmlType::kIQ1_BN, {64, 2});
     std::fill(b.begin(), b.end(), 0x3c);
@@ -478,19 +451,20 @@ Bytes EveryValueType() {
 }
 
 // bitnet.cpp's TL1/TL2 tensors, each with its '<name>_scale' F32 tensor
-// inside the 32-byte tail of the payload.
+// inside the 32-byte tail of the payload (a layout GgufWriter does not
+// produce, so built byte by byte).
 Bytes TlScaleTails() {
-  GgufWriter w;
-  w.AddString("general.architecture", "bitnet-b1.58");
-  w.AddTensor("tl1", {128, 1}, GgmlType::kTL1, Bytes(64, 0x55));   // 0..64
-  w.AddTensor("tl2", {256, 1}, GgmlType::kTL2, Bytes(96, 0x55));   // 64..160
-  w.AddTensor("tl1_scale", {1}, GgmlType::kF32, Floats(1, 1.0f));  // 160
-  w.AddTensor("tl2_scale", {1}, GgmlType::kF32, Floats(1, 1.0f));  // 192
-  Bytes b = w.Serialize();
-  PatchTensorOffset(b, "tl1_scale", 32);
-  PatchTensorOffset(b, "tl2_scale", 128);
-  b.resize(b.size() - 64);  // the scales' old slots
-  return b;
+  const auto id = [](auto type) { return static_cast<uint32_t>(type); };
+  ternary::gguf_test::Bytes b;
+  b.Header(4, 1).Str("general.architecture").U32(id(GgufType::kString));
+  b.Str("bitnet-b1.58");
+  b.Info("tl1", {128, 1}, id(GgmlType::kTL1), 0)      // 0..64
+      .Info("tl2", {256, 1}, id(GgmlType::kTL2), 64)  // 64..160
+      .Info("tl1_scale", {1}, id(GgmlType::kF32), 32)
+      .Info("tl2_scale", {1}, id(GgmlType::kF32), 128)
+      .PadTo(32);
+  b.b.resize(b.b.size() + 160, 0x55);
+  return b.b;
 }
 
 void GgufSeeds(const fs::path& src, const Vocab& small_vocab) {
@@ -548,24 +522,20 @@ void GgufSeeds(const fs::path& src, const Vocab& small_vocab) {
 // ---------------------------------------------------------------------------
 // safetensors
 
-std::string SafetensorsBytes(const json& header, const Bytes& data) {
+// A safetensors file: `header` padded with spaces to a multiple of 8 bytes
+// (as safetensors writes it), then the tensors' data.
+Bytes Safetensors(const json& header,
+                  const std::vector<ternary::test::TensorBytes>& tensors) {
   std::string h = header.dump();
-  h.resize((h.size() + 7) / 8 * 8, ' ');  // as safetensors pads it
-  std::string out(8, '\0');
-  const uint64_t n = h.size();
-  std::memcpy(out.data(), &n, 8);
-  out += h;
-  out.append(data.begin(), data.end());
-  return out;
+  h.resize((h.size() + 7) / 8 * 8, ' ');
+  return ternary::test::SerializeWithHeader(h, tensors);
 }
 
 // The real file's embeddings, final norm and layer 0, each dim cut to 2
 // (data: the real prefix), with its __metadata__.
-std::string ShrinkSafetensors(const fs::path& path) {
+Bytes ShrinkSafetensors(const fs::path& path) {
   const auto f = ternary::io::SafetensorsFile::Open(path);
-  json header = json::object();
-  if (!f.metadata().empty()) header["__metadata__"] = f.metadata();
-  Bytes data;
+  std::vector<ternary::test::TensorBytes> tensors;
   for (const auto& t : f.tensors()) {
     if (t.name.find("layers.") != std::string::npos &&
         t.name.find("layers.0.") == std::string::npos) {
@@ -575,12 +545,13 @@ std::string ShrinkSafetensors(const fs::path& path) {
     uint64_t n = 1;
     for (uint64_t& d : shape) n *= (d = std::min<uint64_t>(d, 2));
     const size_t bytes = n * (t.data.size() / std::max<uint64_t>(t.numel(), 1));
-    header[t.name] = {{"dtype", t.dtype_name},
-                      {"shape", shape},
-                      {"data_offsets", {data.size(), data.size() + bytes}}};
-    data.insert(data.end(), t.data.begin(), t.data.begin() + bytes);
+    tensors.push_back({t.name, t.dtype_name, shape,
+                       Bytes(t.data.begin(), t.data.begin() + bytes)});
   }
-  return SafetensorsBytes(header, data);
+  json header = ternary::test::HeaderJson(tensors);
+  header.erase("__metadata__");
+  if (!f.metadata().empty()) header["__metadata__"] = f.metadata();
+  return Safetensors(header, tensors);
 }
 
 void SafetensorsSeeds(const fs::path& src) {
@@ -590,30 +561,21 @@ void SafetensorsSeeds(const fs::path& src) {
       "safetensors_fuzz", "random-256-bf16.safetensors",
       ShrinkSafetensors(src / "tests/data/random-256-bf16/model.safetensors"));
   // One tensor of every dtype, a scalar and an empty tensor.
-  json header = {{"__metadata__", {{"format", "pt"}}}};
-  Bytes data;
+  std::vector<ternary::test::TensorBytes> tensors;
   const std::pair<const char*, size_t> dtypes[] = {
       {"BF16", 2}, {"F16", 2}, {"F32", 4},  {"U8", 1},      {"I8", 1},
       {"F64", 8},  {"I16", 2}, {"U16", 2},  {"I32", 4},     {"U32", 4},
       {"I64", 8},  {"U64", 8}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
   for (const auto& [name, size] : dtypes) {
-    header[std::string("t.") + name] = {
-        {"dtype", name},
-        {"shape", {2, 2}},
-        {"data_offsets", {data.size(), data.size() + 4 * size}}};
-    data.resize(data.size() + 4 * size, 0x3c);
+    tensors.push_back(
+        {std::string("t.") + name, name, {2, 2}, Bytes(4 * size, 0x3c)});
   }
-  header["scalar"] = {{"dtype", "F32"},
-                      {"shape", json::array()},
-                      {"data_offsets", {data.size(), data.size() + 4}}};
-  data.resize(data.size() + 4, 0x3f);
-  header["empty"] = {{"dtype", "BF16"},
-                     {"shape", {0, 4}},
-                     {"data_offsets", {data.size(), data.size()}}};
+  tensors.push_back({"scalar", "F32", {}, Bytes(4, 0x3f)});
+  tensors.push_back({"empty", "BF16", {0, 4}, {}});
   Write("safetensors_fuzz", "every-dtype.safetensors",
-        SafetensorsBytes(header, data));
+        Safetensors(ternary::test::HeaderJson(tensors), tensors));
   Write("safetensors_fuzz", "empty.safetensors",
-        SafetensorsBytes(json::object(), {}));
+        Safetensors(json::object(), {}));
 }
 
 // ---------------------------------------------------------------------------

@@ -54,9 +54,10 @@ void BM_MatMul(benchmark::State& state, int64_t target, int act_bits) {
   }
   x.RecomputeSums();
   std::vector<float> y(rows * n_tokens);
+  KernelScratch scratch;
   size_t i = 0;
   for (auto _ : state) {
-    MatMul(mats[i], x, y.data(), rows);
+    MatMul(mats[i], x, y.data(), rows, scratch);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
     if (++i == copies) i = 0;

@@ -97,138 +97,178 @@ inline double RunGenerationOnce(Engine& engine, std::span<const int32_t> tokens,
   return double(tokens.size()) / clock.Seconds();
 }
 
-inline int RunBench(Args& args) {
-  const std::optional<std::string> shape = args.Value({"--shape"});
-  const ModelOptions model = ModelOptions::Parse(args, /*allow_default=*/false);
-  const int64_t p = args.Int({"-p", "--n-prompt"}, 128, 0, 1 << 20);
-  const int64_t n = args.Int({"-n", "--n-gen"}, 64, 0, 1 << 20);
-  const int64_t reps = args.Int({"-r", "--repetitions"}, 5, 1, 1000);
-  const bool json = args.Flag({"--json"});
-  args.Finish();
-  model.Validate();
-  if (shape && !model.path.empty()) {
-    throw UsageError("give -m MODEL or --shape, not both");
-  }
-  if (!shape && model.path.empty()) {
-    throw UsageError("missing -m MODEL (or --shape 2b4t|tiny)");
-  }
-  if (p == 0 && n == 0) throw UsageError("-p and -n are both 0: nothing to do");
+// The command line of `ternary bench`.
+struct BenchOptions {
+  std::optional<std::string> shape;  // --shape: random weights, no file
+  ModelOptions model;
+  int64_t p = 128;  // prompt tokens (0: no pp test)
+  int64_t n = 64;   // generated tokens (0: no tg test)
+  int64_t reps = 5;
+  bool json = false;
 
-  // -p and -n each run from an empty cache: neither may exceed the model's
-  // context, and the larger one's KV cache must fit in memory. With
-  // --shape that is known before building the weights.
-  const auto check = [&](const ModelConfig& config, uint64_t weight_bytes) {
-    CheckContext("-p", uint64_t(p), config);
-    CheckContext("-n", uint64_t(n), config);
-    const bool prompt_larger = p >= n;
-    const uint64_t positions = uint64_t(prompt_larger ? p : n);
-    CheckMemory(prompt_larger ? "-p" : "-n", positions,
-                SequenceBytes(config, positions, 1, uint64_t(model.threads)),
-                weight_bytes);
-  };
-  std::unique_ptr<Engine> engine;
-  std::string name;
-  if (shape) {
-    const ModelConfig config = ShapeConfig(*shape);
-    check(config, 0);
-    name = "random " + *shape;
-    engine = RandomEngine(config, model, name);
-  } else {
-    engine = LoadEngine(model);
-    name = model.path;
-    check(engine->config(), engine->Memory().total());
+  static BenchOptions Parse(Args& args) {
+    BenchOptions o;
+    o.shape = args.Value({"--shape"});
+    o.model = ModelOptions::Parse(args, /*allow_default=*/false);
+    o.p = args.Int({"-p", "--n-prompt"}, 128, 0, 1 << 20);
+    o.n = args.Int({"-n", "--n-gen"}, 64, 0, 1 << 20);
+    o.reps = args.Int({"-r", "--repetitions"}, 5, 1, 1000);
+    o.json = args.Flag({"--json"});
+    args.Finish();
+    o.model.Validate();
+    if (o.shape && !o.model.path.empty()) {
+      throw UsageError("give -m MODEL or --shape, not both");
+    }
+    if (!o.shape && o.model.path.empty()) {
+      throw UsageError("missing -m MODEL (or --shape 2b4t|tiny)");
+    }
+    if (o.p == 0 && o.n == 0) {
+      throw UsageError("-p and -n are both 0: nothing to do");
+    }
+    return o;
   }
-  const size_t vocab = engine->vocab();
-  // Token ids as llama-bench draws them: random, fixed seed.
+};
+
+// -p and -n each run from an empty cache: neither may exceed the model's
+// context, and the larger one's KV cache must fit in memory.
+inline void CheckBenchFits(const BenchOptions& o, const ModelConfig& config,
+                           uint64_t weight_bytes) {
+  CheckContext("-p", uint64_t(o.p), config);
+  CheckContext("-n", uint64_t(o.n), config);
+  const bool prompt_larger = o.p >= o.n;
+  const uint64_t positions = uint64_t(prompt_larger ? o.p : o.n);
+  CheckMemory(prompt_larger ? "-p" : "-n", positions,
+              SequenceBytes(config, positions, 1, uint64_t(o.model.threads)),
+              weight_bytes);
+}
+
+// The engine to measure and its name in the results: random weights of
+// --shape (checked before they are built) or the -m file.
+inline std::unique_ptr<Engine> OpenBenchEngine(const BenchOptions& o,
+                                               std::string& name) {
+  if (o.shape) {
+    const ModelConfig config = ShapeConfig(*o.shape);
+    CheckBenchFits(o, config, 0);
+    name = "random " + *o.shape;
+    return RandomEngine(config, o.model, name);
+  }
+  std::unique_ptr<Engine> engine = LoadEngine(o.model);
+  name = o.model.path;
+  CheckBenchFits(o, engine->config(), engine->Memory().total());
+  return engine;
+}
+
+// Tokens per second of every measured run of each test.
+struct BenchRuns {
+  std::vector<double> pp, tg;
+};
+
+// One warm-up run, then --reps measured runs of pp and tg on token ids
+// drawn as llama-bench draws them: random, fixed seed.
+inline BenchRuns MeasureBench(Engine& engine, const BenchOptions& o) {
+  const size_t vocab = engine.vocab();
   std::mt19937 rng(1234);
   auto random_tokens = [&](size_t count) {
     std::vector<int32_t> t(count);
     for (int32_t& id : t) id = static_cast<int32_t>(rng() % vocab);
     return t;
   };
-  const std::vector<int32_t> prompt = random_tokens(size_t(p));
-  const std::vector<int32_t> gen = random_tokens(size_t(n));
+  const std::vector<int32_t> prompt = random_tokens(size_t(o.p));
+  const std::vector<int32_t> gen = random_tokens(size_t(o.n));
   std::vector<float> logits(vocab);
-
-  if (!json) {
-    std::fprintf(
-        stderr,
-        "ternary bench: %s, %.*s/%.*s, %zu threads, simd %s, "
-        "built in %.1f s; warm-up...\n",
-        name.c_str(), static_cast<int>(engine->packing().size()),
-        engine->packing().data(), static_cast<int>(engine->act().size()),
-        engine->act().data(), engine->threads(),
-        simd::TargetName(simd::ActiveTarget()).c_str(), engine->load_seconds());
+  if (o.p > 0) RunPromptOnce(engine, prompt, logits);
+  if (o.n > 0) RunGenerationOnce(engine, gen, logits);
+  BenchRuns runs;
+  for (int64_t r = 0; r < o.reps; ++r) {
+    if (o.p > 0) runs.pp.push_back(RunPromptOnce(engine, prompt, logits));
+    if (o.n > 0) runs.tg.push_back(RunGenerationOnce(engine, gen, logits));
   }
-  if (p > 0) RunPromptOnce(*engine, prompt, logits);
-  if (n > 0) RunGenerationOnce(*engine, gen, logits);
-  std::vector<double> pp, tg;
-  for (int64_t r = 0; r < reps; ++r) {
-    if (p > 0) pp.push_back(RunPromptOnce(*engine, prompt, logits));
-    if (n > 0) tg.push_back(RunGenerationOnce(*engine, gen, logits));
-  }
+  return runs;
+}
 
-  const WeightMemory mem = engine->Memory();
-  const ModelConfig& c = engine->config();
-  const uint64_t params = SourceValues(c);
-  const std::string pp_name = "pp" + std::to_string(p);
-  const std::string tg_name = "tg" + std::to_string(n);
+inline void PrintBenchBanner(const Engine& engine, const std::string& name) {
+  std::fprintf(stderr,
+               "ternary bench: %s, %.*s/%.*s, %zu threads, simd %s, "
+               "built in %.1f s; warm-up...\n",
+               name.c_str(), static_cast<int>(engine.packing().size()),
+               engine.packing().data(), static_cast<int>(engine.act().size()),
+               engine.act().data(), engine.threads(),
+               simd::TargetName(simd::ActiveTarget()).c_str(),
+               engine.load_seconds());
+}
+
+// --json: one object with the setup, the medians and every run.
+inline std::string BenchJson(const Engine& engine, const std::string& name,
+                             const BenchOptions& o, const BenchRuns& runs) {
   const simd::CpuInfo cpu = simd::DetectCpu();
-  std::string out;
-  if (json) {
-    out =
-        "{\"model\": " + JsonString(name) +
-        ", \"packing\": " + JsonString(engine->packing()) +
-        ", \"act\": " + JsonString(engine->act()) +
-        ", \"threads\": " + std::to_string(engine->threads()) +
-        ", \"reps\": " + std::to_string(reps) +
-        ", \"params\": " + std::to_string(params) +
-        ", \"weight_bytes\": " + std::to_string(mem.total()) +
-        ", \"head\": " + JsonString(engine->head_precision()) +
-        ", \"simd\": " + JsonString(simd::TargetName(simd::ActiveTarget())) +
-        ", \"cpu\": " + JsonString(cpu.brand.empty() ? cpu.vendor : cpu.brand) +
-        ", \"cpu_family\": " + std::to_string(cpu.family) +
-        ", \"cpu_model\": " + std::to_string(cpu.model) +
-        ", \"cpu_microarchitecture\": " + JsonString(cpu.microarchitecture);
-    auto add = [&](const std::string& key, const std::vector<double>& v) {
-      out += ", \"" + key + "_tps\": " + JsonNumber(Median(v), "%.3f");
-      out += ", \"" + key + "_tps_runs\": [";
-      for (size_t i = 0; i < v.size(); ++i) {
-        out += (i ? ", " : "") + JsonNumber(v[i], "%.3f");
-      }
-      out += "]";
-    };
-    if (p > 0) add(pp_name, pp);
-    if (n > 0) add(tg_name, tg);
-    out += "}\n";
-  } else {
-    char buf[256];
+  std::string out =
+      "{\"model\": " + JsonString(name) +
+      ", \"packing\": " + JsonString(engine.packing()) +
+      ", \"act\": " + JsonString(engine.act()) +
+      ", \"threads\": " + std::to_string(engine.threads()) +
+      ", \"reps\": " + std::to_string(o.reps) +
+      ", \"params\": " + std::to_string(SourceValues(engine.config())) +
+      ", \"weight_bytes\": " + std::to_string(engine.Memory().total()) +
+      ", \"head\": " + JsonString(engine.head_precision()) +
+      ", \"simd\": " + JsonString(simd::TargetName(simd::ActiveTarget())) +
+      ", \"cpu\": " + JsonString(cpu.brand.empty() ? cpu.vendor : cpu.brand) +
+      ", \"cpu_family\": " + std::to_string(cpu.family) +
+      ", \"cpu_model\": " + std::to_string(cpu.model) +
+      ", \"cpu_microarchitecture\": " + JsonString(cpu.microarchitecture);
+  auto add = [&](const std::string& key, const std::vector<double>& v) {
+    out += ", \"" + key + "_tps\": " + JsonNumber(Median(v), "%.3f");
+    out += ", \"" + key + "_tps_runs\": [";
+    for (size_t i = 0; i < v.size(); ++i) {
+      out += (i ? ", " : "") + JsonNumber(v[i], "%.3f");
+    }
+    out += "]";
+  };
+  if (o.p > 0) add("pp" + std::to_string(o.p), runs.pp);
+  if (o.n > 0) add("tg" + std::to_string(o.n), runs.tg);
+  return out + "}\n";
+}
+
+// The llama-bench style table: one row per test, median and range of t/s.
+inline std::string BenchTable(const Engine& engine, const std::string& name,
+                              const BenchOptions& o, const BenchRuns& runs) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "| %-24s | %10s | %8s | %-7s | %7s | %6s | %10s | %17s |\n",
+                "model", "size", "params", "weights", "threads", "test", "t/s",
+                "min - max");
+  std::string out = buf;
+  out +=
+      "| ------------------------ | ---------: | -------: | ------- | "
+      "------: | -----: | ---------: | ----------------: |\n";
+  const std::string size = FormatBytes(engine.Memory().total());
+  const std::string params = FormatCount(SourceValues(engine.config()));
+  const std::string weights =
+      std::string(engine.packing()) + "/" + std::string(engine.act());
+  auto row = [&](const std::string& test, const std::vector<double>& v) {
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    char tps[32], range[64];
+    std::snprintf(tps, sizeof tps, "%.2f", Median(v));
+    std::snprintf(range, sizeof range, "%.2f - %.2f", *lo, *hi);
     std::snprintf(buf, sizeof buf,
-                  "| %-24s | %10s | %8s | %-7s | %7s | %6s | %10s | %17s |\n",
-                  "model", "size", "params", "weights", "threads", "test",
-                  "t/s", "min - max");
+                  "| %-24.24s | %10s | %8s | %-7s | %7zu | %6s | %10s | "
+                  "%17s |\n",
+                  name.c_str(), size.c_str(), params.c_str(), weights.c_str(),
+                  engine.threads(), test.c_str(), tps, range);
     out += buf;
-    out +=
-        "| ------------------------ | ---------: | -------: | ------- | "
-        "------: | -----: | ---------: | ----------------: |\n";
-    const std::string weights =
-        std::string(engine->packing()) + "/" + std::string(engine->act());
-    auto row = [&](const std::string& test, const std::vector<double>& v) {
-      const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-      char tps[32], range[64];
-      std::snprintf(tps, sizeof tps, "%.2f", Median(v));
-      std::snprintf(range, sizeof range, "%.2f - %.2f", *lo, *hi);
-      std::snprintf(buf, sizeof buf,
-                    "| %-24.24s | %10s | %8s | %-7s | %7zu | %6s | %10s | "
-                    "%17s |\n",
-                    name.c_str(), FormatBytes(mem.total()).c_str(),
-                    FormatCount(params).c_str(), weights.c_str(),
-                    engine->threads(), test.c_str(), tps, range);
-      out += buf;
-    };
-    if (p > 0) row(pp_name, pp);
-    if (n > 0) row(tg_name, tg);
-  }
+  };
+  if (o.p > 0) row("pp" + std::to_string(o.p), runs.pp);
+  if (o.n > 0) row("tg" + std::to_string(o.n), runs.tg);
+  return out;
+}
+
+inline int RunBench(Args& args) {
+  const BenchOptions o = BenchOptions::Parse(args);
+  std::string name;
+  const std::unique_ptr<Engine> engine = OpenBenchEngine(o, name);
+  if (!o.json) PrintBenchBanner(*engine, name);
+  const BenchRuns runs = MeasureBench(*engine, o);
+  const std::string out = o.json ? BenchJson(*engine, name, o, runs)
+                                 : BenchTable(*engine, name, o, runs);
   return WriteStdout(out, /*flush=*/true) ? 0 : 1;
 }
 

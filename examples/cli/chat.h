@@ -1,13 +1,14 @@
-// `ternary chat`: multi-turn chat in the model's trained format (SPEC §6.6,
-// template 1), streaming each reply. Reads a terminal or a pipe (one user
-// turn per line). The KV cache is kept across turns: each turn feeds only
-// its own tokens.
+// `ternary chat`: multi-turn chat in the model's trained format
+// (docs/model.md §6.6, template 1), streaming each reply. Reads a terminal or
+// a pipe (one user turn per line). The KV cache is kept across turns: each
+// turn feeds only its own tokens.
 #ifndef TERNARY_EXAMPLES_CLI_CHAT_H_
 #define TERNARY_EXAMPLES_CLI_CHAT_H_
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -61,6 +62,14 @@ extern "C" inline void OnChatSigint(int) {
     (void)!write(STDERR_FILENO, &nl, 1);
     _exit(130);
   }
+}
+
+inline void InstallChatSigint() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnChatSigint;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: Ctrl-C interrupts read()
+  sigaction(SIGINT, &sa, nullptr);
 }
 
 // Lines from stdin with read(2), so that Ctrl-C at the prompt interrupts
@@ -125,112 +134,170 @@ inline std::string EndOfAssistantTurn() {
 
 }  // namespace detail
 
-inline int RunChat(Args& args) {
-  const ModelOptions model = ModelOptions::Parse(args, /*allow_default=*/true);
-  const std::optional<std::string> system = args.Value({"--system"});
-  const int64_t n = args.Int({"-n", "--n-predict"}, -1, -1, int64_t{1} << 40);
-  const int64_t ctx_arg = ParseContext(args);
-  const SamplingParams sampling = ParseSampling(args);
-  const TokenizerLoadOptions tok_options = ParseTokenizerOptions(args);
-  args.Finish();
-  model.Validate();
+// The command line of `ternary chat`.
+struct ChatOptions {
+  ModelOptions model;
+  std::optional<std::string> system;  // --system
+  int64_t n = -1;                     // -n: tokens per reply (-1: no limit)
+  int64_t context = 0;                // -c, as ParseContext returns it
+  SamplingParams sampling;
+  TokenizerLoadOptions tokenizer;
 
-  const ModelTokenizer tok = LoadTokenizer(model.path, tok_options);
-  std::unique_ptr<Engine> engine = LoadEngine(model);
-  const size_t context = ContextLength(*engine, ctx_arg);
-  engine->Reset(std::min<size_t>(context, 512));
-  Sampler sampler(sampling);
-  const std::string end_of_turn = detail::EndOfAssistantTurn();
-
-  struct sigaction sa = {};
-  sa.sa_handler = detail::OnChatSigint;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: Ctrl-C interrupts read()
-  sigaction(SIGINT, &sa, nullptr);
-
-  const bool interactive = isatty(STDIN_FILENO) != 0;
-  if (interactive) {
-    std::fprintf(stderr,
-                 "ternary chat: %s (%.*s/%.*s, %zu threads, context %zu). "
-                 "/exit or Ctrl-D quits, Ctrl-C stops a reply.\n",
-                 model.path.c_str(), static_cast<int>(engine->packing().size()),
-                 engine->packing().data(),
-                 static_cast<int>(engine->act().size()), engine->act().data(),
-                 engine->threads(), context);
+  static ChatOptions Parse(Args& args) {
+    ChatOptions o;
+    o.model = ModelOptions::Parse(args, /*allow_default=*/true);
+    o.system = args.Value({"--system"});
+    o.n = args.Int({"-n", "--n-predict"}, -1, -1, int64_t{1} << 40);
+    o.context = ParseContext(args);
+    o.sampling = ParseSampling(args);
+    o.tokenizer = ParseTokenizerOptions(args);
+    args.Finish();
+    o.model.Validate();
+    return o;
   }
-  detail::LineReader reader;
-  std::vector<int32_t> pending;  // generated but not yet in the KV cache
-  std::string line;
-  for (;;) {
-    if (interactive) WriteStdout("> ", true);
-    const auto r = reader.Read(line);
-    if (r != detail::LineReader::kLine) {
-      if (interactive) WriteStdout("\n", true);
-      break;
-    }
-    const std::string_view text = detail::TrimAscii(line);
-    if (text == "/exit" || text == "/quit") break;
-    if (text == "/reset" || text == "/clear") {
-      engine->Reset(std::min<size_t>(context, 512));
-      sampler.Reset();
-      pending.clear();
-      if (interactive) std::fprintf(stderr, "(new conversation)\n");
-      continue;
-    }
-    if (text.empty()) continue;
+};
 
-    // This turn's tokens: the whole opening for the first turn, else the
-    // end of the previous reply plus the new user message.
-    const ChatMessage user{"user", std::string(text)};
-    auto turn_ids = [&](bool first) {
-      std::vector<ChatMessage> messages;
-      if (first && system) messages.push_back({"system", *system});
-      messages.push_back(user);
-      std::string prompt = ApplyChatTemplate(messages, true);
-      if (!first) prompt = end_of_turn + prompt;
-      std::vector<int32_t> ids = tok.tokenizer.Encode(
-          prompt, EncodeOptions{.add_bos = first && tok.add_bos,
-                                .parse_special = true});
-      if (!first) ids.insert(ids.begin(), pending.begin(), pending.end());
-      return ids;
-    };
-    std::vector<int32_t> ids = turn_ids(engine->position() == 0);
-    if (engine->position() + ids.size() + 1 > context) {
-      std::fprintf(stderr,
-                   "(the context of %zu tokens is full: starting a new "
-                   "conversation)\n",
-                   context);
-      engine->Reset(std::min<size_t>(context, 512));
-      sampler.Reset();
-      pending.clear();
-      ids = turn_ids(true);
-      if (ids.size() + 1 > context) {
-        std::fprintf(stderr,
-                     "(that message has %zu tokens, too many for the context "
-                     "of %zu; -c sets it)\n",
-                     ids.size(), context);
-        engine->Reset(std::min<size_t>(context, 512));
-        continue;
-      }
+// One conversation. The KV cache holds every turn so far; each turn feeds
+// only its own tokens, plus the last reply token not yet fed.
+class ChatSession {
+ public:
+  ChatSession(Engine& engine, const ModelTokenizer& tok,
+              const ChatOptions& options, size_t context, bool interactive)
+      : engine_(engine),
+        tok_(tok),
+        options_(options),
+        context_(context),
+        interactive_(interactive),
+        sampler_(options.sampling),
+        end_of_turn_(detail::EndOfAssistantTurn()) {
+    engine_.Reset(CacheReserve());
+  }
+
+  // Acts on one input line: a command, or a user turn and its streamed
+  // reply. False when the line asks to quit.
+  bool HandleLine(std::string_view line) {
+    const std::string_view text = detail::TrimAscii(line);
+    if (text == "/exit" || text == "/quit") return false;
+    if (text == "/reset" || text == "/clear") {
+      StartOver();
+      if (interactive_) std::fprintf(stderr, "(new conversation)\n");
+      return true;
     }
-    pending.clear();
-    for (int32_t id : ids) sampler.Accept(id);
+    if (text.empty()) return true;
+    const std::optional<std::vector<int32_t>> ids =
+        TurnTokens(ChatMessage{"user", std::string(text)});
+    if (ids) Reply(*ids);
+    return true;
+  }
+
+ private:
+  size_t CacheReserve() const { return std::min<size_t>(context_, 512); }
+
+  void StartOver() {
+    engine_.Reset(CacheReserve());
+    sampler_.Reset();
+    pending_.clear();
+  }
+
+  // This turn's tokens: the whole opening for the first turn, else the end
+  // of the previous reply plus the new user message.
+  std::vector<int32_t> TurnIds(const ChatMessage& user, bool first) const {
+    std::vector<ChatMessage> messages;
+    if (first && options_.system) {
+      messages.push_back({"system", *options_.system});
+    }
+    messages.push_back(user);
+    std::string prompt = ApplyChatTemplate(messages, true);
+    if (!first) prompt = end_of_turn_ + prompt;
+    std::vector<int32_t> ids = tok_.tokenizer.Encode(
+        prompt,
+        EncodeOptions{.add_bos = first && tok_.add_bos, .parse_special = true});
+    if (!first) ids.insert(ids.begin(), pending_.begin(), pending_.end());
+    return ids;
+  }
+
+  // The tokens to feed for `user`. When they do not fit after the turns so
+  // far, a new conversation starts; nullopt when they do not fit at all.
+  std::optional<std::vector<int32_t>> TurnTokens(const ChatMessage& user) {
+    std::vector<int32_t> ids = TurnIds(user, engine_.position() == 0);
+    if (engine_.position() + ids.size() + 1 <= context_) return ids;
+    std::fprintf(stderr,
+                 "(the context of %zu tokens is full: starting a new "
+                 "conversation)\n",
+                 context_);
+    StartOver();
+    ids = TurnIds(user, true);
+    if (ids.size() + 1 > context_) {
+      std::fprintf(stderr,
+                   "(that message has %zu tokens, too many for the context "
+                   "of %zu; -c sets it)\n",
+                   ids.size(), context_);
+      engine_.Reset(CacheReserve());
+      return std::nullopt;
+    }
+    return ids;
+  }
+
+  // Feeds the turn, then streams the reply until it ends, fills the
+  // context or Ctrl-C stops it.
+  void Reply(const std::vector<int32_t>& ids) {
+    pending_.clear();
+    for (int32_t id : ids) sampler_.Accept(id);
     detail::g_chat_interrupts.store(0);
-    std::vector<float> logits = engine->Forward(ids, Logits::kLast);
+    std::vector<float> logits = engine_.Forward(ids, Logits::kLast);
     const Continuation c =
-        Continue(*engine, tok.tokenizer, sampler, logits, n, context,
-                 [] { return detail::g_chat_interrupts.load() > 0; });
+        Continue(engine_, tok_.tokenizer, sampler_, logits, options_.n,
+                 context_, [] { return detail::g_chat_interrupts.load() > 0; });
     detail::g_chat_interrupts.store(0);
     if (c.reason == StopReason::kOutputClosed) {
       throw Error("cannot write to stdout");
     }
-    if (!c.last_fed) pending.push_back(c.ids.back());
+    if (!c.last_fed) pending_.push_back(c.ids.back());
     WriteStdout("\n", true);
     if (c.reason == StopReason::kContextFull) {
-      std::fprintf(stderr, "(the context of %zu tokens is full)\n", context);
-    } else if (c.reason == StopReason::kInterrupted && interactive) {
+      std::fprintf(stderr, "(the context of %zu tokens is full)\n", context_);
+    } else if (c.reason == StopReason::kInterrupted && interactive_) {
       std::fprintf(stderr, "(interrupted)\n");
     }
+  }
+
+  Engine& engine_;
+  const ModelTokenizer& tok_;
+  const ChatOptions& options_;
+  const size_t context_;
+  const bool interactive_;
+  Sampler sampler_;
+  const std::string end_of_turn_;
+  std::vector<int32_t> pending_;  // generated but not yet in the KV cache
+};
+
+inline int RunChat(Args& args) {
+  const ChatOptions options = ChatOptions::Parse(args);
+  const ModelTokenizer tok =
+      LoadTokenizer(options.model.path, options.tokenizer);
+  std::unique_ptr<Engine> engine = LoadEngine(options.model);
+  const size_t context = ContextLength(*engine, options.context);
+  const bool interactive = isatty(STDIN_FILENO) != 0;
+  ChatSession session(*engine, tok, options, context, interactive);
+  detail::InstallChatSigint();
+  if (interactive) {
+    std::fprintf(
+        stderr,
+        "ternary chat: %s (%.*s/%.*s, %zu threads, context %zu). "
+        "/exit or Ctrl-D quits, Ctrl-C stops a reply.\n",
+        options.model.path.c_str(), static_cast<int>(engine->packing().size()),
+        engine->packing().data(), static_cast<int>(engine->act().size()),
+        engine->act().data(), engine->threads(), context);
+  }
+  detail::LineReader reader;
+  std::string line;
+  for (;;) {
+    if (interactive) WriteStdout("> ", true);
+    if (reader.Read(line) != detail::LineReader::kLine) {
+      if (interactive) WriteStdout("\n", true);
+      break;
+    }
+    if (!session.HandleLine(line)) break;
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 // Bad input files, every format the loaders read: GGUF, safetensors,
 // config.json, tokenizer.json and Hugging Face folders. Each case checks the
 // exception type and that the message names the file, the key or tensor,
-// and what is wrong. What gguf_test.cc, safetensors_test.cc,
+// and what is wrong. What gguf_broken_test.cc, safetensors_test.cc,
 // hf_config_test.cc and the model and tokenizer tests already cover is not
 // repeated here: this file adds cuts at every section boundary of whole
 // model files, sizes that overflow after parsing, non-UTF-8 text, empty

@@ -37,7 +37,7 @@ std::vector<int8_t> RandomTernary(size_t n, uint32_t seed) {
 // ---------------------------------------------------------------------------
 // I2_S
 
-TEST_CASE("I2_S: SPEC §3.3 worked example 0x1A and the payload layout") {
+TEST_CASE("I2_S: docs/formats.md §4.2 example 0x1A and the payload layout") {
   std::vector<int8_t> t(256, 0);
   t[0] = -1;
   t[32] = 0;
@@ -107,7 +107,7 @@ TEST_CASE("I2_S: every code quadruple round trips, code 3 is corrupt") {
 // ---------------------------------------------------------------------------
 // TQ1_0 / TQ2_0
 
-TEST_CASE("TQ1_0: trits (1,-1,0,1,1) pack to 189 (SPEC §3.6)") {
+TEST_CASE("TQ1_0: trits (1,-1,0,1,1) pack to 189 (docs/formats.md §7)") {
   std::vector<int8_t> t(256, 0);
   const int8_t w[5] = {1, -1, 0, 1, 1};
   for (int n = 0; n < 5; ++n) t[32 * n] = w[n];  // qs[0] holds 0, 32, ..., 128
@@ -216,7 +216,7 @@ TEST_CASE("TQ2_0: code 3 is corrupt, wrong sizes are ShapeErrors") {
 // ---------------------------------------------------------------------------
 // IQ1_BN / IQ2_BN
 
-TEST_CASE("IQ1_BN: trits least significant first, byte 240 (SPEC §7)") {
+TEST_CASE("IQ1_BN: trits least significant first → 240 (docs/formats.md §8)") {
   // Row of 64: fp16 d, then ql[12] and extra. Group 0, k = 0 holds values
   // 0..4 = (1,−1,0,1,1) → trits (2,0,1,2,2) → I = 227 → byte 240.
   std::vector<uint8_t> row(2 + 13, 0);
@@ -254,7 +254,8 @@ TEST_CASE("IQ2_BN: byte j holds values j, j+16, j+32, j+48") {
 }
 
 // ---------------------------------------------------------------------------
-// Float formats, against an element-wise oracle written from SPEC §3.9.
+// Float formats, against an element-wise oracle written from
+// docs/formats.md §9.
 
 TEST_CASE("Q8_0 / Q4_0 / Q6_K / F16 / BF16 / F32 decoders") {
   std::mt19937 rng(1234);
@@ -276,7 +277,7 @@ TEST_CASE("Q8_0 / Q4_0 / Q6_K / F16 / BF16 / F32 decoders") {
   q4[0] = 0x00;
   q4[1] = 0x2c;
   std::vector<float> y4(32);
-  io::DequantizeRow(GgmlType::kQ4_0, q4, y4);
+  quant::DequantizeRow(GgmlType::kQ4_0, q4, y4);
   for (size_t i = 0; i < 32; ++i) {
     const int nib = i < 16 ? q4[2 + i] & 15 : q4[2 + i - 16] >> 4;
     CHECK(y4[i] == d * static_cast<float>(nib - 8));
@@ -302,7 +303,7 @@ TEST_CASE("Q8_0 / Q4_0 / Q6_K / F16 / BF16 / F32 decoders") {
   k6[208] = 0x00;
   k6[209] = 0x2c;
   std::vector<float> y6(256);
-  io::DequantizeRow(GgmlType::kQ6_K, k6, y6);
+  quant::DequantizeRow(GgmlType::kQ6_K, k6, y6);
   for (int e = 0; e < 256; ++e) {
     const int h = e / 128, r = e % 128, l = r % 32, quarter = r / 32;
     const int scale = sc[8 * h + l / 16 + 2 * quarter];
@@ -316,8 +317,8 @@ TEST_CASE("Q8_0 / Q4_0 / Q6_K / F16 / BF16 / F32 decoders") {
   quant::EncodeF16(x, f16);
   quant::EncodeF32(x, f32);
   std::vector<float> y16(x.size()), y32(x.size()), ybf(x.size());
-  io::DequantizeRow(GgmlType::kF16, f16, y16);
-  io::DequantizeRow(GgmlType::kF32, f32, y32);
+  quant::DequantizeRow(GgmlType::kF16, f16, y16);
+  quant::DequantizeRow(GgmlType::kF32, f32, y32);
   CHECK(y32 == x);
   for (size_t i = 0; i < x.size(); ++i)
     CHECK(y16[i] == F16ToFloat(FloatToF16(x[i])));
@@ -327,11 +328,11 @@ TEST_CASE("Q8_0 / Q4_0 / Q6_K / F16 / BF16 / F32 decoders") {
     bf[2 * i] = static_cast<uint8_t>(h);
     bf[2 * i + 1] = static_cast<uint8_t>(h >> 8);
   }
-  io::DequantizeRow(GgmlType::kBF16, bf, ybf);
+  quant::DequantizeRow(GgmlType::kBF16, bf, ybf);
   for (size_t i = 0; i < x.size(); ++i)
     CHECK(ybf[i] == Bf16ToFloat(FloatToBf16(x[i])));
 
-  CHECK_THROWS_AS(io::DequantizeRow(GgmlType::kI2_S, f32, y32), UsageError);
+  CHECK_THROWS_AS(quant::DequantizeRow(GgmlType::kI2_S, f32, y32), UsageError);
   CHECK_THROWS_AS(
       quant::DequantizeRowQ8_0(std::span<const uint8_t>(q8.data(), 33), y),
       ShapeError);
@@ -454,13 +455,14 @@ TEST_CASE("I2_S of bitnet.cpp = absmean ternarisation of the bf16 masters") {
       if (info.type != GgmlType::kF32 || info.name == "output_norm.weight")
         continue;
       std::vector<float> y(static_cast<size_t>(info.ne[0]));
-      io::DequantizeRow(GgmlType::kF32, g.TensorData(info), y);
+      quant::DequantizeRow(GgmlType::kF32, g.TensorData(info), y);
       CHECK(y == hf.Get(gguf_test::HfName(info.name)));
     }
     std::vector<float> norm(
         static_cast<size_t>(g.FindTensor("output_norm.weight")->ne[0]));
-    io::DequantizeRow(GgmlType::kF32,
-                      g.TensorData(*g.FindTensor("output_norm.weight")), norm);
+    quant::DequantizeRow(GgmlType::kF32,
+                         g.TensorData(*g.FindTensor("output_norm.weight")),
+                         norm);
     CHECK(norm == hf.Get("model.norm.weight"));
   }
 }
@@ -547,8 +549,8 @@ TEST_CASE("embeddings: Q8_0 vs F16 vs the bf16 master") {
   REQUIRE(f16.type == GgmlType::kF16);
   const size_t n = static_cast<size_t>(q8.elements());
   std::vector<float> a(n), b(n);
-  io::DequantizeRow(q8.type, q8f.TensorData(q8), a);
-  io::DequantizeRow(f16.type, f16f.TensorData(f16), b);
+  quant::DequantizeRow(q8.type, q8f.TensorData(q8), a);
+  quant::DequantizeRow(f16.type, f16f.TensorData(f16), b);
   // Within half a Q8_0 step d of its block, plus the fp16 rounding of d
   // (127·d·2^-11) and of the F16 value.
   const auto raw = q8f.TensorData(q8);

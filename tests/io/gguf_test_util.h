@@ -61,7 +61,8 @@ class Bf16Checkpoint {
   size_t data_ = 0;
 };
 
-// GGUF tensor name of a BitLinear weight → Hugging Face name (SPEC §3.8.3).
+// GGUF tensor name of a BitLinear weight → Hugging Face name
+// (docs/formats.md §10.3).
 inline std::string HfName(std::string_view gguf) {
   const size_t dot = gguf.find('.', 4);
   const std::string layer(gguf.substr(4, dot - 4));
@@ -82,9 +83,9 @@ inline std::string HfName(std::string_view gguf) {
   throw std::runtime_error("no HF name for " + std::string(gguf));
 }
 
-// SPEC §1.6.1 absmean ternarisation. The mean is accumulated in double;
-// PyTorch's float32 reduction may differ in the last ulp of s, which can
-// only flip elements lying (almost) exactly on |W·s| = 0.5: `borderline`
+// docs/numerics.md §2.1 absmean ternarisation. The mean is accumulated in
+// double; PyTorch's float32 reduction may differ in the last ulp of s, which
+// can only flip elements lying (almost) exactly on |W·s| = 0.5: `borderline`
 // marks them.
 struct Ternarized {
   std::vector<int8_t> t;

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "ternary/kernels/matmul.h"
 #include "test_util.h"
 
 namespace ternary {
@@ -72,7 +73,7 @@ TEST_CASE("Q8MatMul equals the scalar reference exactly on every target") {
                   0.5f * w.scale(r) * 1.0001f);
       const auto xf = RandomFloats(3 * cols, rng);
       QuantizedActs x;
-      x.Quantize<quant::Int8AbsMax>(xf.data(), 3, cols, cols);
+      QuantizeActs<quant::Int8AbsMax>(xf.data(), 3, cols, cols, x);
       std::vector<float> want(3 * rows);
       Q8MatMul<simd::Reference>(w, x, want.data(), rows);
       test::ForEachTarget([&](int64_t) {

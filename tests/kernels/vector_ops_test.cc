@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "ternary/kernels/matmul.h"
 #include "ternary/kernels/quantized_acts.h"
 #include "test_util.h"
 
@@ -75,9 +76,9 @@ TEST_CASE("vectorized A8 quantization gives the reference codes and scales") {
   const size_t n_tokens = 3, cols = 2560, ld = 2600;
   const auto x = RandomRow(n_tokens * ld, 3.0f, rng);
   QuantizedActs want, got;
-  want.Quantize<quant::Int8AbsMax, Ref>(x.data(), n_tokens, cols, ld);
+  QuantizeActs<quant::Int8AbsMax, Ref>(x.data(), n_tokens, cols, ld, want);
   test::ForEachTarget([&](int64_t) {
-    got.Quantize<quant::Int8AbsMax>(x.data(), n_tokens, cols, ld);
+    QuantizeActs<quant::Int8AbsMax>(x.data(), n_tokens, cols, ld, got);
     for (size_t t = 0; t < n_tokens; ++t) {
       CHECK(got.scale(t).scale == want.scale(t).scale);
       CHECK(got.scale(t).sum == want.scale(t).sum);

@@ -150,7 +150,8 @@ TEST_CASE("convert: Microsoft's 2B4T key set, default name") {
   const io::GgufWriter w = MakeGgufFromHf(kTinyMaster);
   const std::vector<uint8_t> bytes = w.Serialize();
   const io::GgufFile f = io::GgufFile::Parse(bytes, "converted.gguf");
-  // SPEC §3.8.1's 24 keys (with our arch prefix) + tokenizer.ggml.pre.
+  // docs/formats.md §10.1's 24 keys (with our arch prefix) +
+  // tokenizer.ggml.pre.
   const std::string p = "bitnet-b1.58.";
   for (const std::string& key : {std::string("general.architecture"),
                                  std::string("general.name"),

@@ -14,7 +14,7 @@
 namespace ternary {
 namespace {
 
-TEST_CASE("HF planes: the SPEC 3.10 example") {
+TEST_CASE("HF planes: the docs/formats.md §11.3 example") {
   // Rows [+1, 0, −1, +1, 0, −1, −1, +1] of a single column, R = 2.
   const std::vector<int8_t> rows = {1, 0, -1, 1, 0, -1, -1, 1};
   std::vector<uint8_t> packed(2);

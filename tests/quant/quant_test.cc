@@ -1,5 +1,5 @@
-// Quantizers and the I2_S layout against hand-checked values (SPEC §1.6,
-// §3.3, §5).
+// Quantizers and the I2_S layout against hand-checked values
+// (docs/numerics.md §2-§5, docs/formats.md §4).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -98,7 +98,8 @@ TEST_CASE("AbsMeanTernarize: per-matrix absmean scale, ties to even") {
 }
 
 TEST_CASE("I2S packs every code quadruple as bitnet.cpp does") {
-  // Worked example of SPEC §3.3: w[0] = −1, w[32] = 0, w[64] = +1, w[96] = +1.
+  // Worked example of docs/formats.md §4.2: w[0] = −1, w[32] = 0, w[64] = +1,
+  // w[96] = +1.
   std::vector<int8_t> w(128, 0);
   w[0] = -1;
   w[64] = 1;

@@ -1,5 +1,5 @@
 // TL1 / TL2 weight layouts: pack→unpack identity, bitnet.cpp's byte order
-// (SPEC §3.4/§3.5 loops and the converter's numpy reshapes), every code.
+// (docs/formats.md §5/§6 loops and the converter's numpy reshapes), every code.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -72,7 +72,7 @@ TEST_CASE("packed sizes") {
   CHECK(TL1::PreparedActBytes(2560) == 2560u / 2 * 32);
 }
 
-// ---- Oracle 1: the loops of SPEC §3.4 / §3.5, written out independently.
+// ---- Oracle 1: the docs/formats.md §5/§6 loops, written out independently.
 
 std::vector<uint8_t> SpecTL1(const std::vector<int8_t>& w, size_t M, size_t K,
                              size_t BM, size_t BK, size_t bm) {
@@ -317,7 +317,7 @@ void CheckTL2Order(size_t M, size_t K, std::mt19937& rng) {
   CHECK(p == ConverterTL2(w, M, K, BM, BK));
 }
 
-TEST_CASE("TL1 bytes follow bitnet.cpp's layout (SPEC §3.4)") {
+TEST_CASE("TL1 bytes follow bitnet.cpp's layout (docs/formats.md §5)") {
   std::mt19937 rng(31);
   CheckTL1Order<256, 128, 32>(512, 256, rng);  // bitnet_b1_58-large presets
   CheckTL1Order<128, 64, 64>(256, 192, rng);
@@ -326,7 +326,7 @@ TEST_CASE("TL1 bytes follow bitnet.cpp's layout (SPEC §3.4)") {
   CheckTL1Order<32, 8, 32>(64, 16, rng);
 }
 
-TEST_CASE("TL2 bytes follow bitnet.cpp's layout (SPEC §3.5)") {
+TEST_CASE("TL2 bytes follow bitnet.cpp's layout (docs/formats.md §6)") {
   std::mt19937 rng(32);
   CheckTL2Order<128, 96>(256, 96 * 2 + 64,
                          rng);               // K2 = 64, as 2560 = 26·96 + 64

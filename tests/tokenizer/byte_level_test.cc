@@ -11,7 +11,7 @@
 namespace ternary {
 namespace {
 
-TEST_CASE("byte-level alphabet: SPEC §6.3 examples and layout") {
+TEST_CASE("byte-level alphabet: docs/model.md §6.3 examples and layout") {
   CHECK(ByteLevelChar(' ') == U'\u0120');   // Ġ
   CHECK(ByteLevelChar('\n') == U'\u010A');  // Ċ
   CHECK(ByteLevelChar('\t') == U'\u0109');  // ĉ

@@ -1,4 +1,4 @@
-// Chat templates (SPEC §6.6) and their tokenization.
+// Chat templates (docs/model.md §6.6) and their tokenization.
 #include "ternary/tokenizer/chat_template.h"
 
 #include <doctest/doctest.h>

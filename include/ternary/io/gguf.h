@@ -25,7 +25,7 @@
 
 namespace ternary::io {
 
-// File layout (SPEC §3.1), all little-endian:
+// File layout (docs/formats.md §2), all little-endian:
 //
 //   0   "GGUF"                     magic 47 47 55 46
 //   4   u32 version                2 or 3

@@ -9,15 +9,14 @@
 #include <string>
 #include <string_view>
 
-#include "ternary/quant/ggml_blocks.h"
 #include "ternary/util/error.h"
 #include "ternary/util/math.h"
 
 namespace ternary::io {
 
-// ggml type ids (SPEC §3.2). 36–39 are bitnet.cpp's; upstream llama.cpp
-// reused them for other types, so the reader accepts 36/38/39 only when the
-// payload span matches the bitnet.cpp size formula.
+// ggml type ids (docs/formats.md §3). 36–39 are bitnet.cpp's; upstream
+// llama.cpp reused them for other types, so the reader accepts 36/38/39 only
+// when the payload span matches the bitnet.cpp size formula.
 enum class GgmlType : uint32_t {
   kF32 = 0,
   kF16 = 1,
@@ -41,8 +40,8 @@ enum class GgmlLayout {
   kBlocks,     // ne0 % block_elements == 0; N / block_elements · block_bytes
   kRowHeader,  // per row: row_header_bytes + ne0 / block_elements · block_bytes
   kI2S,        // N/4 + 32 (codes, f32 scale, filler)
-  kTL1,        // N/4 + 32, like I2_S (SPEC §3.4)
-  kTL2,        // ggml_nbytes' TL2 formula (SPEC §3.5)
+  kTL1,        // N/4 + 32, like I2_S (docs/formats.md §5)
+  kTL2,        // ggml_nbytes' TL2 formula (docs/formats.md §6)
   kNotInFiles  // I8_S: bitnet.cpp activation scratch
 };
 
@@ -56,32 +55,24 @@ struct GgmlTypeInfo {
 };
 
 namespace detail {
+// Block sizes of the block types; their byte layouts, codecs and a check that
+// these numbers match are in ternary/quant/ggml_blocks.h.
 inline constexpr std::array<GgmlTypeInfo, 15> kGgmlTypes = {{
     {GgmlType::kF32, "F32", GgmlLayout::kBlocks, 1, 4, 0},
     {GgmlType::kF16, "F16", GgmlLayout::kBlocks, 1, 2, 0},
-    {GgmlType::kQ4_0, "Q4_0", GgmlLayout::kBlocks, quant::BlockQ4_0::kElements,
-     quant::BlockQ4_0::kBytes, 0},
-    {GgmlType::kQ8_0, "Q8_0", GgmlLayout::kBlocks, quant::BlockQ8_0::kElements,
-     quant::BlockQ8_0::kBytes, 0},
-    {GgmlType::kQ6_K, "Q6_K", GgmlLayout::kBlocks, quant::BlockQ6_K::kElements,
-     quant::BlockQ6_K::kBytes, 0},
-    {GgmlType::kQ8_K, "Q8_K", GgmlLayout::kBlocks, quant::BlockQ8_K::kElements,
-     quant::BlockQ8_K::kBytes, 0},
+    {GgmlType::kQ4_0, "Q4_0", GgmlLayout::kBlocks, 32, 18, 0},
+    {GgmlType::kQ8_0, "Q8_0", GgmlLayout::kBlocks, 32, 34, 0},
+    {GgmlType::kQ6_K, "Q6_K", GgmlLayout::kBlocks, 256, 210, 0},
+    {GgmlType::kQ8_K, "Q8_K", GgmlLayout::kBlocks, 256, 292, 0},
     {GgmlType::kBF16, "BF16", GgmlLayout::kBlocks, 1, 2, 0},
-    {GgmlType::kTQ1_0, "TQ1_0", GgmlLayout::kBlocks,
-     quant::BlockTQ1_0::kElements, quant::BlockTQ1_0::kBytes, 0},
-    {GgmlType::kTQ2_0, "TQ2_0", GgmlLayout::kBlocks,
-     quant::BlockTQ2_0::kElements, quant::BlockTQ2_0::kBytes, 0},
+    {GgmlType::kTQ1_0, "TQ1_0", GgmlLayout::kBlocks, 256, 54, 0},
+    {GgmlType::kTQ2_0, "TQ2_0", GgmlLayout::kBlocks, 256, 66, 0},
     {GgmlType::kI2_S, "I2_S", GgmlLayout::kI2S, 1, 1, 0},
     {GgmlType::kI8_S, "I8_S", GgmlLayout::kNotInFiles, 1, 1, 0},
     {GgmlType::kTL1, "TL1", GgmlLayout::kTL1, 1, 1, 0},
     {GgmlType::kTL2, "TL2", GgmlLayout::kTL2, 1, 1, 0},
-    {GgmlType::kIQ1_BN, "IQ1_BN", GgmlLayout::kRowHeader,
-     quant::BlockIQ1_BN::kElements, quant::BlockIQ1_BN::kBytes,
-     quant::BlockIQ1_BN::kRowHeaderBytes},
-    {GgmlType::kIQ2_BN, "IQ2_BN", GgmlLayout::kRowHeader,
-     quant::BlockIQ2_BN::kElements, quant::BlockIQ2_BN::kBytes,
-     quant::BlockIQ2_BN::kRowHeaderBytes},
+    {GgmlType::kIQ1_BN, "IQ1_BN", GgmlLayout::kRowHeader, 64, 13, 2},
+    {GgmlType::kIQ2_BN, "IQ2_BN", GgmlLayout::kRowHeader, 64, 16, 4},
 }};
 [[noreturn]] inline void ThrowGgmlSizeOverflow() {
   throw ShapeError("element count or byte size overflows 64 bits");
@@ -89,7 +80,7 @@ inline constexpr std::array<GgmlTypeInfo, 15> kGgmlTypes = {{
 }  // namespace detail
 
 // nullptr for ids this library does not know.
-inline const GgmlTypeInfo* FindGgmlType(uint32_t id) noexcept {
+constexpr const GgmlTypeInfo* FindGgmlType(uint32_t id) noexcept {
   for (const GgmlTypeInfo& t : detail::kGgmlTypes) {
     if (static_cast<uint32_t>(t.type) == id) return &t;
   }
@@ -180,29 +171,6 @@ inline uint64_t GgmlTensorBytes(GgmlType type, std::span<const int64_t> ne) {
           " is an activation scratch type that never appears in files");
   }
   throw ShapeError("unhandled ggml type layout");
-}
-
-// Decodes `dst.size()` values of a float-like or Q* type to float. Ternary
-// types have their own decoders in ternary/quant/ggml_blocks.h.
-inline void DequantizeRow(GgmlType type, std::span<const uint8_t> src,
-                          std::span<float> dst) {
-  switch (type) {
-    case GgmlType::kF32:
-      return quant::DequantizeRowF32(src, dst);
-    case GgmlType::kF16:
-      return quant::DequantizeRowF16(src, dst);
-    case GgmlType::kBF16:
-      return quant::DequantizeRowBF16(src, dst);
-    case GgmlType::kQ4_0:
-      return quant::DequantizeRowQ4_0(src, dst);
-    case GgmlType::kQ8_0:
-      return quant::DequantizeRowQ8_0(src, dst);
-    case GgmlType::kQ6_K:
-      return quant::DequantizeRowQ6_K(src, dst);
-    default:
-      throw UsageError("DequantizeRow: no float decoder for ggml type " +
-                       std::string(GgmlTypeName(type)));
-  }
 }
 
 }  // namespace ternary::io

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "ternary/io/model_limits.h"
 #include "ternary/io/read_file.h"
-#include "ternary/model/config.h"
 #include "ternary/util/error.h"
 
 namespace ternary::io {
@@ -46,7 +46,8 @@ struct HfConfig {
   // (multiplies).
   std::string linear_class = "bitlinear";
 
-  // True when weight_scale is the multiply-convention α (SPEC §3.10).
+  // True when weight_scale is the multiply-convention α
+  // (docs/formats.md §11.3).
   bool ScaleMultiplies() const noexcept {
     return linear_class == "autobitlinear";
   }
@@ -162,10 +163,10 @@ class ConfigReader {
   const std::string& file_;
 };
 
-}  // namespace detail
-
-inline HfConfig HfConfig::Parse(std::string_view text,
-                                const std::string& file) {
+// The JSON object of config.json text: FormatError for invalid JSON,
+// nesting too deep or another JSON value.
+inline nlohmann::json ParseConfigObject(std::string_view text,
+                                        const std::string& file) {
   CheckJsonDepth(text, file);
   nlohmann::json j;
   try {
@@ -174,9 +175,11 @@ inline HfConfig HfConfig::Parse(std::string_view text,
     throw FormatError(file + ": not valid JSON: " + e.what());
   }
   if (!j.is_object()) throw FormatError(file + ": not a JSON object");
-  const detail::ConfigReader r(j, file);
+  return j;
+}
 
-  // Architecture: BitNetForCausalLM / model_type "bitnet" with relu2 only.
+// Architecture: BitNetForCausalLM / model_type "bitnet" with relu2 only.
+inline void CheckArchitecture(const ConfigReader& r, const nlohmann::json& j) {
   const std::string model_type = r.String(j, "model_type", "");
   if (model_type != "bitnet") {
     r.Fail("model_type",
@@ -202,8 +205,11 @@ inline HfConfig HfConfig::Parse(std::string_view text,
   if (act != "relu2") {
     r.Fail("hidden_act", "is '" + act + "'; only 'relu2' is supported");
   }
+}
 
-  HfConfig c;
+// The sizes: hidden_size ... max_position_embeddings.
+inline void ReadDimensions(const ConfigReader& r, const nlohmann::json& j,
+                           HfConfig& c) {
   c.hidden_size = r.PositiveInt("hidden_size");
   c.intermediate_size = r.PositiveInt("intermediate_size");
   c.num_hidden_layers = r.PositiveInt("num_hidden_layers");
@@ -220,14 +226,20 @@ inline HfConfig HfConfig::Parse(std::string_view text,
   c.head_dim = r.PositiveInt("head_dim", derived_head_dim);
   c.vocab_size = r.PositiveInt("vocab_size");
   c.max_position_embeddings = r.PositiveInt("max_position_embeddings", 2048);
-  if (c.max_position_embeddings > ModelConfig::kMaxPositionEmbeddings) {
-    r.Fail(
-        "max_position_embeddings",
-        "is " + std::to_string(c.max_position_embeddings) + ", more than the " +
-            std::to_string(ModelConfig::kMaxPositionEmbeddings) + " supported");
+  if (c.max_position_embeddings > kMaxPositionEmbeddings) {
+    r.Fail("max_position_embeddings",
+           "is " + std::to_string(c.max_position_embeddings) +
+               ", more than the " + std::to_string(kMaxPositionEmbeddings) +
+               " supported");
   }
+}
+
+// rms_norm_eps, tie_word_embeddings and the BOS / EOS ids (after
+// vocab_size, which bounds them).
+inline void ReadNormAndTokens(const ConfigReader& r, const nlohmann::json& j,
+                              HfConfig& c) {
   const double eps = r.FiniteNumber(j, "rms_norm_eps", 1e-5);
-  if (!(eps >= 0.0 && eps < ModelConfig::kMaxRmsNormEps)) {
+  if (!(eps >= 0.0 && eps < kMaxRmsNormEps)) {
     r.Fail("rms_norm_eps",
            "must be >= 0 and < 1, got " + r.Find(j, "rms_norm_eps")->dump());
   }
@@ -239,23 +251,28 @@ inline HfConfig HfConfig::Parse(std::string_view text,
   }
   c.bos_token_id = r.TokenId("bos_token_id", c.vocab_size);
   c.eos_token_id = r.TokenId("eos_token_id", c.vocab_size);
+}
 
-  // RoPE: 4.x writes rope_theta (+ optional rope_scaling) at the top level;
-  // 5.x nests it in rope_parameters. Only unscaled ("default") RoPE exists
-  // in BitNet checkpoints.
-  auto check_rope_type = [&](const nlohmann::json& obj,
-                             const std::string& key) {
-    if (!obj.is_object()) r.Fail(key, "must be an object");
-    std::string type = r.String(obj, "rope_type", "");
-    if (type.empty()) type = r.String(obj, "type", "default");
-    if (type != "default") {
-      r.Fail(key, "has rope_type '" + type + "'; only 'default' is supported");
-    }
-  };
+// rope_scaling / rope_parameters: only unscaled ("default") RoPE exists in
+// BitNet checkpoints.
+inline void CheckRopeType(const ConfigReader& r, const nlohmann::json& obj,
+                          const std::string& key) {
+  if (!obj.is_object()) r.Fail(key, "must be an object");
+  std::string type = r.String(obj, "rope_type", "");
+  if (type.empty()) type = r.String(obj, "type", "default");
+  if (type != "default") {
+    r.Fail(key, "has rope_type '" + type + "'; only 'default' is supported");
+  }
+}
+
+// RoPE: 4.x writes rope_theta (+ optional rope_scaling) at the top level;
+// 5.x nests it in rope_parameters.
+inline void ReadRope(const ConfigReader& r, const nlohmann::json& j,
+                     HfConfig& c) {
   c.rope_theta = r.FiniteNumber(j, "rope_theta", 500000.0);
   std::string theta_key = "rope_theta";
   if (const nlohmann::json* rp = r.Find(j, "rope_parameters")) {
-    check_rope_type(*rp, "rope_parameters");
+    CheckRopeType(r, *rp, "rope_parameters");
     if (r.Find(*rp, "rope_theta") != nullptr) {
       theta_key = "rope_parameters.rope_theta";
       const double theta = r.Number(*rp, "rope_theta", c.rope_theta);
@@ -267,13 +284,16 @@ inline HfConfig HfConfig::Parse(std::string_view text,
     }
   }
   if (const nlohmann::json* rs = r.Find(j, "rope_scaling")) {
-    check_rope_type(*rs, "rope_scaling");
+    CheckRopeType(r, *rs, "rope_scaling");
   }
   if (!(c.rope_theta > 0.0)) {
     r.Fail(theta_key, "must be positive, got " + std::to_string(c.rope_theta));
   }
+}
 
-  // Quantization: quant_method bitnet; mode offline (default) or online.
+// Quantization: quant_method bitnet; mode offline (default) or online.
+inline void ReadQuantization(const ConfigReader& r, const nlohmann::json& j,
+                             HfConfig& c) {
   const nlohmann::json* q = r.Find(j, "quantization_config");
   if (q == nullptr) {
     r.Fail("quantization_config",
@@ -300,6 +320,20 @@ inline HfConfig HfConfig::Parse(std::string_view text,
         "quantization_config.linear_class",
         "is '" + c.linear_class + "'; expected 'bitlinear' or 'autobitlinear'");
   }
+}
+
+}  // namespace detail
+
+inline HfConfig HfConfig::Parse(std::string_view text,
+                                const std::string& file) {
+  const nlohmann::json j = detail::ParseConfigObject(text, file);
+  const detail::ConfigReader r(j, file);
+  detail::CheckArchitecture(r, j);
+  HfConfig c;
+  detail::ReadDimensions(r, j, c);
+  detail::ReadNormAndTokens(r, j, c);
+  detail::ReadRope(r, j, c);
+  detail::ReadQuantization(r, j, c);
   return c;
 }
 

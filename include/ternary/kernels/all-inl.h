@@ -1,12 +1,9 @@
-// Every per-target header of the library: the one HWY_TARGET_INCLUDE of
-// ternary/simd/dispatch.h. New *-inl.h files are added here.
+// Every per-target header of the library, compiled once per Highway target
+// by kernels/dispatch.h. A program that runs its own hwy/foreach_target.h
+// pass includes this file from its HWY_TARGET_INCLUDE file (see
+// kernels/dispatch.h).
+#define TERNARY_KERNELS_ALL_INL_SEEN 1
 // clang-format off
 #include "ternary/simd/highway-inl.h"
-#include "ternary/kernels/kernel-inl.h"
-#include "ternary/kernels/i2s-inl.h"
-#include "ternary/kernels/tl_common-inl.h"
-#include "ternary/kernels/tl1-inl.h"
-#include "ternary/kernels/tl2-inl.h"
-#include "ternary/kernels/dense-inl.h"
-#include "ternary/kernels/vector_ops-inl.h"
+#include "ternary/kernels/ops-inl.h"
 // clang-format on

@@ -108,10 +108,8 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
 }
 #endif  // TERNARY_SIZELESS_VECTORS
 
-}  // namespace dense
-
 template <class T>
-void DenseRowsT(const DenseArgs& a, size_t row_begin, size_t row_end) {
+void Rows(const DenseArgs& a, size_t row_begin, size_t row_end) {
   size_t t = 0;
   for (; t + 4 <= a.n_tokens; t += 4) {
     size_t r = row_begin;
@@ -126,8 +124,7 @@ void DenseRowsT(const DenseArgs& a, size_t row_begin, size_t row_end) {
 // Q8 rows × int8 tokens. With VNNI the activations are biased to u8
 // (q + 128) and 128·Σw is subtracted; otherwise PMADDUBSW on |w| and
 // sign(q, w), whose pair sums (≤ 2·127·127) cannot saturate.
-template <class Unused>
-void Q8RowsT(const Q8Args& a, size_t row_begin, size_t row_end) {
+inline void Q8Rows(const Q8Args& a, size_t row_begin, size_t row_end) {
   for (size_t t = 0; t < a.n_tokens; ++t) {
     const int8_t* x = a.x + t * a.x_stride;
 #if TERNARY_HAVE_X86_DOT
@@ -189,6 +186,7 @@ void Q8RowsT(const Q8Args& a, size_t row_begin, size_t row_end) {
   }
 }
 
+}  // namespace dense
 }  // namespace ternary::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

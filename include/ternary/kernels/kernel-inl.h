@@ -29,24 +29,6 @@ struct Kernel {
                 "quant::TL1 or quant::TL2");
 };
 
-// The functions the dispatch tables point at (one template parameter each,
-// so the names pass through Highway's macros).
-template <class F>
-void PrepareT(const PrepareArgs& a) {
-  Kernel<F>::Prepare(a);
-}
-template <class F>
-void MatMulRowsT(const MatMulArgs& a, size_t row_begin, size_t row_end) {
-  Kernel<F>::Rows(a, row_begin, row_end);
-}
-
-// The Highway target this copy was compiled for: DispatchedTarget()
-// (kernels/matmul.h) reports which table entry dispatch picks.
-template <class T>
-int64_t TargetOfT() {
-  return HWY_TARGET;
-}
-
 }  // namespace ternary::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "ternary/quant/activation.h"
+#include "ternary/util/error.h"
 
 namespace ternary {
 
@@ -51,6 +53,20 @@ inline void StoreOutput(const MatMulArgs& a, size_t token, size_t row,
     a.s[token * a.ldy + row] = s;
   } else {
     a.y[token * a.ldy + row] = Rescale(s, a.scales[token], a.alpha);
+  }
+}
+
+// Throws ShapeError unless activations of `act_cols` columns fit a
+// rows×cols matrix and an output row stride of ldy.
+inline void CheckMatMulShape(size_t rows, size_t cols, size_t act_cols,
+                             size_t ldy) {
+  if (act_cols != cols) {
+    throw ShapeError("MatMul: activations have " + std::to_string(act_cols) +
+                     " columns, weights " + std::to_string(cols));
+  }
+  if (ldy < rows) {
+    throw ShapeError("MatMul: output stride " + std::to_string(ldy) + " < " +
+                     std::to_string(rows) + " rows");
   }
 }
 

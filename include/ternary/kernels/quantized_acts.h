@@ -6,12 +6,9 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
-#include <type_traits>
 #include <vector>
 
-#include "ternary/kernels/vector_ops.h"
 #include "ternary/quant/activation.h"
-#include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/math.h"
 
@@ -30,22 +27,34 @@ class QuantizedActs {
     std::memset(q_.data(), 0, n_tokens * stride_);
   }
 
-  // Quantizes n_tokens rows of x (row stride ldx floats) with quantizer Q;
-  // int8 absmax runs vectorized unless S is simd::Reference.
-  template <quant::ActivationQuantizer Q, simd::Policy S = simd::Dynamic>
-  void Quantize(const float* x, size_t n_tokens, size_t cols, size_t ldx) {
-    Shape(n_tokens, cols, Q::kMaxAbs);
-    for (size_t t = 0; t < n_tokens; ++t) {
-      const float* xt = x + t * ldx;
-      if constexpr (std::is_same_v<Q, quant::Int8AbsMax> && !vec::kScalar<S>) {
-        const float scale = Q::ScaleFor(vec::AbsMax<S>(xt, cols));
-        scales_[t] = {scale, vec::QuantizeRow<S>(xt, cols, scale, Q::kLo,
-                                                 Q::kHi, row(t))};
-      } else {
-        scales_[t] = Q::Quantize(xt, cols, row(t));
-      }
-      std::memset(row(t) + cols, 0, stride_ - cols);
+  // Sets the shape for n_tokens rows of cols codes (with the bound on |q|
+  // kernels must handle) and clears the scales; the codes are left as they
+  // were: the caller writes each row, then PadRow. Reuses the allocation
+  // when it is large enough.
+  void Shape(size_t n_tokens, size_t cols, int max_abs) {
+    n_tokens_ = n_tokens;
+    cols_ = cols;
+    stride_ = RoundUp(cols == 0 ? 1 : cols, kRowPadding);
+    max_abs_ = max_abs;
+    if (q_.size() < n_tokens * stride_)
+      q_ = AlignedBuffer<int8_t>(n_tokens * stride_);
+    scales_.assign(n_tokens, quant::ActScale{});
+  }
+  // Zeroes row t past cols() (kernels read whole blocks).
+  void PadRow(size_t t) noexcept {
+    std::memset(row(t) + cols_, 0, stride_ - cols_);
+  }
+  // Quantizes one row of cols() floats into row t with Q's own (scalar)
+  // quantizer: the reference for every quantizer, and the path for all
+  // but int8 absmax on SIMD targets.
+  template <quant::ActivationQuantizer Q>
+  void QuantizeRow(size_t t, const float* x) {
+    if constexpr (requires { Q::Quantize(x, cols_, row(t), order_); }) {
+      scales_[t] = Q::Quantize(x, cols_, row(t), order_);
+    } else {
+      scales_[t] = Q::Quantize(x, cols_, row(t));
     }
+    PadRow(t);
   }
 
   // For callers that fill codes themselves (tests, benchmarks).
@@ -68,20 +77,16 @@ class QuantizedActs {
   quant::ActScale scale(size_t t) const noexcept { return scales_[t]; }
   const quant::ActScale* scales() const noexcept { return scales_.data(); }
 
- private:
-  // Sets the shape and scales; the codes are left as they were.
-  void Shape(size_t n_tokens, size_t cols, int max_abs) {
-    n_tokens_ = n_tokens;
-    cols_ = cols;
-    stride_ = RoundUp(cols == 0 ? 1 : cols, kRowPadding);
-    max_abs_ = max_abs;
-    if (q_.size() < n_tokens * stride_)
-      q_ = AlignedBuffer<int8_t>(n_tokens * stride_);
-    scales_.assign(n_tokens, quant::ActScale{});
+  // Bytes held (codes, scales and the top-k quantizer's order buffer).
+  size_t bytes() const noexcept {
+    return q_.size() + scales_.capacity() * sizeof(quant::ActScale) +
+           order_.capacity() * sizeof(uint32_t);
   }
 
+ private:
   AlignedBuffer<int8_t> q_;
   std::vector<quant::ActScale> scales_;
+  std::vector<uint32_t> order_;  // scratch of quant::TopKInt8
   size_t n_tokens_ = 0, cols_ = 0, stride_ = 0;
   int max_abs_ = 128;
 };

@@ -27,12 +27,13 @@
 HWY_BEFORE_NAMESPACE();
 namespace ternary::HWY_NAMESPACE {
 
-template <size_t kBM, size_t kBK, size_t kbm>
-struct Kernel<quant::TL1Layout<kBM, kBK, kbm>>
-    : tl::LutDriver<Kernel<quant::TL1Layout<kBM, kBK, kbm>>, kbm, kBM / kbm> {
-  using L = quant::TL1Layout<kBM, kBK, kbm>;
+template <size_t kRowsPerTile, size_t kBK, size_t kRowsPerChunk>
+struct Kernel<quant::TL1Layout<kRowsPerTile, kBK, kRowsPerChunk>>
+    : tl::LutDriver<Kernel<quant::TL1Layout<kRowsPerTile, kBK, kRowsPerChunk>>,
+                    kRowsPerChunk, kRowsPerTile / kRowsPerChunk> {
+  using L = quant::TL1Layout<kRowsPerTile, kBK, kRowsPerChunk>;
   static constexpr size_t kU = L::kUnits;
-  static constexpr size_t kChunks = kBM / kbm;
+  static constexpr size_t kChunks = kRowsPerTile / kRowsPerChunk;
   static constexpr size_t LutStepBytes(bool a4) { return (a4 ? 32 : 64) * kU; }
 
   static void Prepare(const PrepareArgs& a) noexcept {
@@ -76,8 +77,9 @@ struct Kernel<quant::TL1Layout<kBM, kBK, kbm>>
     }
     for (size_t t = 0; t < kT; ++t) {
       for (size_t mo = mo_begin; mo < mo_end; ++mo) {
-        tl::StoreChunk<kbm, 64>(a, t0 + t, mb * kBM + mo * kbm, row_begin,
-                                row_end, acc[t][mo], L::RowOfStepByte);
+        tl::StoreChunk<kRowsPerChunk, 64>(
+            a, t0 + t, mb * kRowsPerTile + mo * kRowsPerChunk, row_begin,
+            row_end, acc[t][mo], L::RowOfStepByte);
       }
     }
   }

@@ -27,10 +27,10 @@
 HWY_BEFORE_NAMESPACE();
 namespace ternary::HWY_NAMESPACE {
 
-// How it works (bitnet.cpp's x86 TL2 kernel, SPEC §4.3). Prepare builds per
-// token one 14-entry table per activation triple, indexed by the stored
-// magnitude |v|, and one TL1 pair table per pair of the two part. A step is
-// 32 bytes = 32 rows × 2 triples (index nibbles); the looked-up entry e of a
+// How it works (bitnet.cpp's x86 TL2 kernel, docs/numerics.md §6.3). Prepare
+// builds per token one 14-entry table per activation triple, indexed by the
+// stored magnitude |v|, and one TL1 pair table per pair of the two part. A step
+// is 32 bytes = 32 rows × 2 triples (index nibbles); the looked-up entry e of a
 // row is negated where its sign bit is set. The sign words put the bit of row
 // j and of row 16 + j in one 16-bit lane j, matching the int16 lanes after
 // PUNPCKL/HBW (rows 0-15 in the lower lanes, 16-31 in the upper, thanks to
@@ -176,11 +176,12 @@ HWY_INLINE VU8 ApplySign8(VU8 e, const StepSigns& m, int i) {
 
 }  // namespace tl
 
-template <size_t kBM, size_t kBK>
-struct Kernel<quant::TL2Layout<kBM, kBK>>
-    : tl::LutDriver<Kernel<quant::TL2Layout<kBM, kBK>>, 32, kBM / 32> {
-  using L = quant::TL2Layout<kBM, kBK>;
-  static constexpr size_t kChunks = kBM / 32;
+template <size_t kRowsPerTile, size_t kBK>
+struct Kernel<quant::TL2Layout<kRowsPerTile, kBK>>
+    : tl::LutDriver<Kernel<quant::TL2Layout<kRowsPerTile, kBK>>, 32,
+                    kRowsPerTile / 32> {
+  using L = quant::TL2Layout<kRowsPerTile, kBK>;
+  static constexpr size_t kChunks = kRowsPerTile / 32;
   // Table bytes per step (two triples or two pairs).
   static constexpr size_t LutStepBytes(bool a4) { return a4 ? 32 : 64; }
 
@@ -248,8 +249,9 @@ struct Kernel<quant::TL2Layout<kBM, kBK>>
     }
     for (size_t t = 0; t < kT; ++t) {
       for (size_t mo = mo_begin; mo < mo_end; ++mo) {
-        tl::StoreChunk<32, 32>(a, t0 + t, mb * kBM + mo * 32, row_begin,
-                               row_end, acc[t][mo], L::RowOfStepByte);
+        tl::StoreChunk<32, 32>(a, t0 + t, mb * kRowsPerTile + mo * 32,
+                               row_begin, row_end, acc[t][mo],
+                               L::RowOfStepByte);
       }
     }
   }

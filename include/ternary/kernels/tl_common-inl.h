@@ -29,10 +29,10 @@
 HWY_BEFORE_NAMESPACE();
 namespace ternary::HWY_NAMESPACE {
 
-// How it works (bitnet.cpp / T-MAC lookup tables, SPEC §4.2). Prepare builds,
-// per token, one 16-entry table per activation pair; the weight bytes of a
-// step are table indices, looked up for 16 rows at a time with PSHUFB
-// (TableLookupBytes) on 16-byte tables broadcast to every 128-bit block
+// How it works (bitnet.cpp / T-MAC lookup tables, docs/numerics.md §6.2).
+// Prepare builds, per token, one 16-entry table per activation pair; the weight
+// bytes of a step are table indices, looked up for 16 rows at a time with
+// PSHUFB (TableLookupBytes) on 16-byte tables broadcast to every 128-bit block
 // (LoadDup128). int8 activations need int16 entries: a low-byte and a
 // high-byte table, re-interleaved into int16 (PUNPCKL/HBW); int4 activations
 // (act_max_abs ≤ 8) use one int8 table and half the lookups. Entries are

@@ -1,8 +1,9 @@
 // Row-wise helpers of the layers, per Highway target: RMSNorm's sum of
-// squares and scaling, the absmax quantizer, the relu² gate, and one block
-// of attention. The first four match their scalar twins (vec::scalar below,
-// quant::detail in quant/activation.h) bit for bit on finite inputs;
-// kernels/vector_ops.h dispatches them.
+// squares and scaling, the absmax quantizer, the relu² gate, the residual
+// add and one block of attention. All but the attention block match their
+// scalar references (kernels/ref/vector_ops.h, quant::detail in
+// quant/activation.h) bit for bit on finite inputs; kernels/ops-inl.h
+// builds the ops of a forward pass from them.
 
 #ifndef TERNARY_KERNELS_VECTOR_OPS_INL_H_
 #define TERNARY_KERNELS_VECTOR_OPS_INL_H_
@@ -11,67 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ternary/kernels/attention_args.h"
+#include "ternary/kernels/ref/vector_ops.h"
 #include "ternary/quant/activation.h"
-
-namespace ternary {
-namespace vec::scalar {
-// The scalar twins: the reference (simd::Reference) and the vector tails.
-inline double SumSquares(const float* x, size_t n) noexcept {
-  double s = 0.0;
-  for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
-  return s;
-}
-inline void ScaleRow(const float* x, float r, const float* g, size_t n,
-                     float* y) noexcept {
-  for (size_t i = 0; i < n; ++i) y[i] = (x[i] * r) * g[i];
-}
-inline void ReluSquaredGate(const float* gate, const float* up, size_t n,
-                            float* z) noexcept {
-  for (size_t i = 0; i < n; ++i) {
-    const float r = gate[i] > 0.0f ? gate[i] : 0.0f;
-    z[i] = (r * r) * up[i];
-  }
-}
-// Attention weights of one query row in place: exp(s − max), summed in
-// double, times fl(1 / sum). Shared by both attention paths.
-inline void Softmax(float* s, size_t len) noexcept {
-  float m = s[0];
-  for (size_t j = 1; j < len; ++j) m = std::max(m, s[j]);
-  double sum = 0.0;
-  for (size_t j = 0; j < len; ++j) {
-    s[j] = std::exp(s[j] - m);
-    sum += s[j];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (size_t j = 0; j < len; ++j) s[j] *= inv;
-}
-}  // namespace vec::scalar
-
-// One attention task of nn::Attention: query rows [t0, t1) of head h (kv
-// head g) against keys 0 … pos0+t1−1; `scores` holds (t1−t0) rows of
-// `context` floats.
-struct AttentionBlockArgs {
-  const float* q;
-  size_t ldq;
-  const float* k;
-  const float* v;
-  size_t ldkv;
-  size_t pos0, t0, t1, h, g, head_dim, context;
-  float scale;
-  float* scores;
-  float* out;
-  size_t ldo;
-};
-
-// Arguments of QuantizeRowT: codes = clamp(rne(x·scale), lo, hi).
-struct QuantizeRowArgs {
-  const float* x;
-  size_t n;
-  float scale;
-  int lo, hi;
-  int8_t* q;
-};
-}  // namespace ternary
 #endif  // TERNARY_KERNELS_VECTOR_OPS_INL_H_
 
 #if defined(TERNARY_KERNELS_VECTOR_OPS_INL_H_TARGET) == \
@@ -85,14 +28,10 @@ struct QuantizeRowArgs {
 #include "ternary/simd/highway-inl.h"
 
 HWY_BEFORE_NAMESPACE();
-namespace ternary::HWY_NAMESPACE {
-
-// The functions take one (unused) template parameter so that TERNARY_CHOOSE
-// can name them.
+namespace ternary::HWY_NAMESPACE::vec {
 
 // max_i |x_i| (0 for n = 0).
-template <class Unused>
-float AbsMaxT(const float* HWY_RESTRICT x, size_t n) {
+inline float AbsMax(const float* HWY_RESTRICT x, size_t n) {
   const hn::ScalableTag<float> df;
   const size_t N = hn::Lanes(df);
   auto m = hn::Zero(df);
@@ -104,33 +43,31 @@ float AbsMaxT(const float* HWY_RESTRICT x, size_t n) {
 
 // Writes the codes and returns their sum. Round then clamp equals the
 // scalar clamp then round for integer bounds.
-template <class Unused>
-int32_t QuantizeRowT(const QuantizeRowArgs& a) {
+inline int32_t QuantizeRow(const float* HWY_RESTRICT x, size_t n, float scale,
+                           int lo, int hi, int8_t* HWY_RESTRICT q) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di32;
   const hn::Rebind<int8_t, decltype(di32)> di8;
   const size_t N = hn::Lanes(df);
-  const auto scale = hn::Set(df, a.scale);
-  const auto lo = hn::Set(df, static_cast<float>(a.lo));
-  const auto hi = hn::Set(df, static_cast<float>(a.hi));
+  const auto vscale = hn::Set(df, scale);
+  const auto vlo = hn::Set(df, static_cast<float>(lo));
+  const auto vhi = hn::Set(df, static_cast<float>(hi));
   auto sum = hn::Zero(di32);
   size_t i = 0;
-  for (; i + N <= a.n; i += N) {
-    const auto v = hn::Round(hn::Mul(hn::LoadU(df, a.x + i), scale));
-    const auto code = hn::ConvertTo(di32, hn::Min(hn::Max(v, lo), hi));
+  for (; i + N <= n; i += N) {
+    const auto v = hn::Round(hn::Mul(hn::LoadU(df, x + i), vscale));
+    const auto code = hn::ConvertTo(di32, hn::Min(hn::Max(v, vlo), vhi));
     sum = hn::Add(sum, code);
-    hn::StoreU(hn::DemoteTo(di8, code), di8, a.q + i);
+    hn::StoreU(hn::DemoteTo(di8, code), di8, q + i);
   }
   return ReduceSum(di32, sum) +
-         quant::detail::QuantizeWithScale(a.x + i, a.n - i, a.scale, a.lo, a.hi,
-                                          a.q + i)
+         quant::detail::QuantizeWithScale(x + i, n - i, scale, lo, hi, q + i)
              .sum;
 }
 
 // Σ x_i² in double (each product is exact; only the order of the additions
 // differs from the scalar twin).
-template <class Unused>
-double SumSquaresT(const float* HWY_RESTRICT x, size_t n) {
+inline double SumSquares(const float* HWY_RESTRICT x, size_t n) {
   double s = 0.0;
   size_t i = 0;
 #if HWY_HAVE_FLOAT64
@@ -146,13 +83,12 @@ double SumSquaresT(const float* HWY_RESTRICT x, size_t n) {
   }
   s = ReduceSum(dd, hn::Add(s0, s1));
 #endif
-  return s + vec::scalar::SumSquares(x + i, n - i);
+  return s + ref::SumSquares(x + i, n - i);
 }
 
 // y = (x·r)·g; y may alias x.
-template <class Unused>
-void ScaleRowT(const float* x, float r, const float* HWY_RESTRICT g, size_t n,
-               float* y) {
+inline void ScaleRow(const float* x, float r, const float* HWY_RESTRICT g,
+                     size_t n, float* y) {
   const hn::ScalableTag<float> df;
   const size_t N = hn::Lanes(df);
   const auto vr = hn::Set(df, r);
@@ -161,12 +97,12 @@ void ScaleRowT(const float* x, float r, const float* HWY_RESTRICT g, size_t n,
     hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(df, x + i), vr), hn::LoadU(df, g + i)),
                df, y + i);
   }
-  vec::scalar::ScaleRow(x + i, r, g + i, n - i, y + i);
+  ref::ScaleRow(x + i, r, g + i, n - i, y + i);
 }
 
 // z = relu(gate)²·up; z may alias gate or up.
-template <class Unused>
-void ReluSquaredGateT(const float* gate, const float* up, size_t n, float* z) {
+inline void ReluSquaredGate(const float* gate, const float* up, size_t n,
+                            float* z) {
   const hn::ScalableTag<float> df;
   const size_t N = hn::Lanes(df);
   size_t i = 0;
@@ -174,14 +110,25 @@ void ReluSquaredGateT(const float* gate, const float* up, size_t n, float* z) {
     const auto r = hn::Max(hn::LoadU(df, gate + i), hn::Zero(df));
     hn::StoreU(hn::Mul(hn::Mul(r, r), hn::LoadU(df, up + i)), df, z + i);
   }
-  vec::scalar::ReluSquaredGate(gate + i, up + i, n - i, z + i);
+  ref::ReluSquaredGate(gate + i, up + i, n - i, z + i);
+}
+
+// x += y.
+inline void AddRows(float* HWY_RESTRICT x, const float* HWY_RESTRICT y,
+                    size_t n) {
+  const hn::ScalableTag<float> df;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    hn::StoreU(hn::Add(hn::LoadU(df, x + i), hn::LoadU(df, y + i)), df, x + i);
+  }
+  ref::AddRows(x + i, y + i, n - i);
 }
 
 // Scores q·k·scale (one FMA chain pair per dot), softmax with the max
 // subtracted and the sum in double, then out = Σ_j p_j·v_j accumulated
 // over j in order for each output lane.
-template <class Unused>
-void AttentionBlockT(const AttentionBlockArgs& a) {
+inline void AttentionBlock(const AttentionBlockArgs& a) {
   const hn::ScalableTag<float> df;
   const size_t N = hn::Lanes(df);
   const size_t d = a.head_dim, dv = d / N * N;
@@ -210,7 +157,7 @@ void AttentionBlockT(const AttentionBlockArgs& a) {
   for (size_t t = a.t0; t < a.t1; ++t) {
     float* s = a.scores + (t - a.t0) * a.context;
     const size_t len = a.pos0 + t + 1;
-    vec::scalar::Softmax(s, len);
+    ref::Softmax(s, len);
     float* o = a.out + t * a.ldo + a.h * d;
     const float* v = a.v + a.g * d;
     size_t i = 0;
@@ -246,7 +193,7 @@ void AttentionBlockT(const AttentionBlockArgs& a) {
   }
 }
 
-}  // namespace ternary::HWY_NAMESPACE
+}  // namespace ternary::HWY_NAMESPACE::vec
 HWY_AFTER_NAMESPACE();
 
 #endif  // per-target guard

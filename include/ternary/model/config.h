@@ -8,13 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
 
-#include "ternary/nn/extent.h"
+#include "ternary/io/model_limits.h"
 #include "ternary/util/error.h"
+#include "ternary/util/extent.h"
 
 namespace ternary {
 
@@ -40,7 +40,7 @@ struct Dims {
 
 // Every dimension read from the file.
 inline constexpr Dims kDynamicDims{};
-// microsoft/bitnet-b1.58-2B-4T (SPEC §1.1).
+// microsoft/bitnet-b1.58-2B-4T (docs/model.md §1).
 inline constexpr Dims kBitNet2B4T{.hidden = 2560,
                                   .ffn = 6912,
                                   .heads = 20,
@@ -127,15 +127,11 @@ inline std::string NonFiniteName(float v) {
 // Everything a model needs besides its weights: the resolved dimensions
 // (all positive) and the float hyperparameters.
 struct ModelConfig {
-  // Limits on the hyperparameters, shared by the HF and GGUF readers (so
-  // `convert` never writes a file the GGUF reader refuses).
-  // rms_norm_eps is added to mean(x²) of unit-scale activations: anything
-  // near 1 or above drowns the signal (1e39 is inf as float: every logit 0).
-  static constexpr double kMaxRmsNormEps = 1.0;  // exclusive
-  // The RoPE table size; the CLI's -c takes at most as many positions.
-  static constexpr int kMaxPositionEmbeddings = 1 << 24;
-  // rope_theta must be > 0 and finite as a float32 (GGUF stores it so).
-  static constexpr double kMaxRopeTheta = std::numeric_limits<float>::max();
+  // Limits on the hyperparameters, shared by the HF and GGUF readers
+  // (ternary/io/model_limits.h says why each).
+  static constexpr double kMaxRmsNormEps = io::kMaxRmsNormEps;  // exclusive
+  static constexpr int kMaxPositionEmbeddings = io::kMaxPositionEmbeddings;
+  static constexpr double kMaxRopeTheta = io::kMaxRopeTheta;
 
   Dims dims;
   float rms_norm_eps = 1e-5f;

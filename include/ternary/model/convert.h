@@ -1,5 +1,5 @@
 // Hugging Face BitNet folder → GGUF that bitnet.cpp and llama.cpp load
-// (arch bitnet-b1.58, SPEC §3.8.1/§3.8.2).
+// (arch bitnet-b1.58, docs/formats.md §10.1/§10.2).
 #ifndef TERNARY_MODEL_CONVERT_H_
 #define TERNARY_MODEL_CONVERT_H_
 
@@ -58,8 +58,8 @@ struct ConvertOptions {
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
-// The Jinja template 2B4T was trained with (SPEC §6.6 item 1), written when
-// tokenizer_config.json has none: bitnet.cpp's files always carry one, and
+// The Jinja template 2B4T was trained with (docs/model.md §6.6 item 1), written
+// when tokenizer_config.json has none: bitnet.cpp's files always carry one, and
 // llama.cpp picks its "bitnet" handling from a template's text.
 inline constexpr std::string_view kBitNetChatTemplate =
     "{% set loop_messages = messages %}{% for message in loop_messages %}"
@@ -92,7 +92,7 @@ inline io::GgmlType GgmlTypeOf(GgufEmbeddingType t) noexcept {
   }
   return io::GgmlType::kF16;
 }
-// llama_ftype ids (general.file_type), SPEC §3.2 / §3.6.
+// llama_ftype ids (general.file_type), docs/formats.md §3.
 inline uint32_t FileTypeOf(GgufWeightType t) noexcept {
   switch (t) {
     case GgufWeightType::kTQ1_0:

@@ -1,5 +1,5 @@
 // GGUF files as a weight source: bitnet.cpp I2_S, llama.cpp TQ1_0/TQ2_0,
-// ik_llama.cpp IQ2_BN/IQ1_BN (SPEC §3.3, §3.6–§3.8).
+// ik_llama.cpp IQ2_BN/IQ1_BN (docs/formats.md §4, §7, §8, §10).
 #ifndef TERNARY_MODEL_GGUF_CHECKPOINT_H_
 #define TERNARY_MODEL_GGUF_CHECKPOINT_H_
 
@@ -28,7 +28,7 @@
 
 namespace ternary {
 
-// The llama.cpp name of a tensor (SPEC §3.8.1, §3.8.3), e.g.
+// The llama.cpp name of a tensor (docs/formats.md §10.1, §10.3), e.g.
 // "blk.3.ffn_down.weight".
 inline std::string GgufTensorName(TensorId id) {
   const std::string blk = "blk." + std::to_string(id.layer) + ".";
@@ -176,7 +176,7 @@ class GgufCheckpoint {
              ", expected F32, F16, BF16, Q8_0, Q6_K or Q4_0");
     }
     AlignedBuffer<float> out(rows * cols);
-    io::DequantizeRow(t.type, file_->TensorData(t), out.span());
+    quant::DequantizeRow(t.type, file_->TensorData(t), out.span());
     // NaN/inf values, or block scales (Q8_0, Q6_K, Q4_0) that decode to them.
     const size_t i = FirstNonFinite(out.span());
     if (i != out.size()) {
@@ -327,7 +327,7 @@ class GgufCheckpoint {
   float FakeTernary(const io::GgufTensorInfo& t,
                     std::span<int8_t> values) const {
     std::vector<float> w(values.size());
-    io::DequantizeRow(t.type, file_->TensorData(t), w);
+    quant::DequantizeRow(t.type, file_->TensorData(t), w);
     float a = 0.0f;
     for (size_t i = 0; i < w.size(); ++i) {
       const float x = w[i];

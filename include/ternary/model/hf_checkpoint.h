@@ -24,9 +24,10 @@
 
 namespace ternary {
 
-// transformers' packed layout (SPEC §3.10): an [out, in] ternary matrix is
-// stored as U8 [out/4, in], four planes along the OUTPUT dimension. With
-// R = out/4, bits 2p+1..2p of byte P[r][i] hold code c = w + 1 of row p·R + r:
+// transformers' packed layout (docs/formats.md §11.3): an [out, in] ternary
+// matrix is stored as U8 [out/4, in], four planes along the OUTPUT
+// dimension. With R = out/4, bits 2p+1..2p of byte P[r][i] hold code
+// c = w + 1 of row p·R + r:
 //
 //   byte P[r][i]:  bits 7..6        5..4        3..2      1..0
 //                  W[3R+r][i]   W[2R+r][i]   W[R+r][i]   W[r][i]

@@ -26,7 +26,7 @@
 
 namespace ternary {
 
-// Which pre-tokenizer (SPEC §6.2) to split text with; the CLI's
+// Which pre-tokenizer (docs/model.md §6.2) to split text with; the CLI's
 // --pretokenizer auto|llama3|bitnet-cpp-default.
 enum class PreTokenizerChoice {
   // What the file says: tokenizer.ggml.pre "llama-bpe" (and llama.cpp's
@@ -91,9 +91,9 @@ inline PreTokenizer ResolveGgufPreTokenizer(std::optional<std::string_view> pre,
                     "bitnet-cpp-default)");
 }
 
-// From a GGUF's tokenizer.ggml.* keys (SPEC §3.8.1). Throws FormatError
-// naming the file and key: missing keys, tokenizer.ggml.model other than
-// "gpt2" (byte-level BPE), ids outside the vocabulary.
+// From a GGUF's tokenizer.ggml.* keys (docs/formats.md §10.1). Throws
+// FormatError naming the file and key: missing keys, tokenizer.ggml.model other
+// than "gpt2" (byte-level BPE), ids outside the vocabulary.
 inline ModelTokenizer TokenizerFromGguf(
     const io::GgufFile& file, const TokenizerLoadOptions& options = {}) {
   const std::string& name = file.name();

@@ -1,4 +1,4 @@
-// The BitNet b1.58 model: Model<Dims, Policy> (SPEC §1.2).
+// The BitNet b1.58 model: Model<Dims, Policy> (docs/model.md §2).
 #ifndef TERNARY_MODEL_MODEL_H_
 #define TERNARY_MODEL_MODEL_H_
 
@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "ternary/kernels/dispatch.h"
+#include "ternary/kernels/scratch.h"
 #include "ternary/model/checkpoint.h"
 #include "ternary/model/config.h"
 #include "ternary/model/hf_checkpoint.h"
@@ -99,7 +101,20 @@ class Model {
     size_t rows_ = 0;  // token rows the buffers below hold
     AlignedBuffer<float> x_, xn_, q_, attn_, tmp_, gate_, up_;
     QuantizedActs acts_;
-    nn::AttentionScratch scratch_;
+    KernelScratch scratch_;
+
+   public:
+    // Bytes held: the KV cache, the activations and the kernels' scratch
+    // (nothing is kept anywhere else between calls).
+    size_t bytes() const noexcept {
+      size_t b = (x_.size() + xn_.size() + q_.size() + attn_.size() +
+                  tmp_.size() + gate_.size() + up_.size()) *
+                 sizeof(float);
+      b += acts_.bytes() + scratch_.bytes();
+      b += 2 * cache_.layers() * cache_.capacity() * cache_.kv_dim() *
+           sizeof(float);
+      return b;
+    }
   };
 
   // Prompt tokens go through the GEMM kernels this many at a time.
@@ -246,20 +261,23 @@ class Model {
                          std::to_string(vocab()) + ")");
       }
     }
-    for (size_t begin = 0; begin < tokens.size(); begin += kMaxBatch) {
-      const size_t n = std::min(kMaxBatch, tokens.size() - begin);
-      const bool last_chunk = begin + n == tokens.size();
-      float* out = nullptr;
-      Logits mode = Logits::kNone;
-      if (which == Logits::kAll) {
-        out = logits + begin * vocab();
-        mode = Logits::kAll;
-      } else if (which == Logits::kLast && last_chunk) {
-        out = logits;
-        mode = Logits::kLast;
+    // One dispatch per call: the whole pass runs on one target's ops.
+    WithOps<Simd>([&]<class Ops>() {
+      for (size_t begin = 0; begin < tokens.size(); begin += kMaxBatch) {
+        const size_t n = std::min(kMaxBatch, tokens.size() - begin);
+        const bool last_chunk = begin + n == tokens.size();
+        float* out = nullptr;
+        Logits mode = Logits::kNone;
+        if (which == Logits::kAll) {
+          out = logits + begin * vocab();
+          mode = Logits::kAll;
+        } else if (which == Logits::kLast && last_chunk) {
+          out = logits;
+          mode = Logits::kLast;
+        }
+        ForwardChunk<Ops>(tokens.subspan(begin, n), state, out, mode, pool);
       }
-      ForwardChunk(tokens.subspan(begin, n), state, out, mode, pool);
-    }
+    });
   }
 
   // Convenience: returns the logits (tokens.size() × vocab for kAll).
@@ -297,10 +315,9 @@ class Model {
     s.rows_ = rows;
   }
 
-  static void AddRows(float* x, const float* y, size_t count) noexcept {
-    for (size_t i = 0; i < count; ++i) x[i] += y[i];
-  }
-
+  // One chunk of at most kMaxBatch tokens with a target's ops
+  // (kernels/ops-inl.h) or the scalar references (ref::Ops).
+  template <class Ops>
   void ForwardChunk(std::span<const int32_t> tokens, State& s, float* logits,
                     Logits mode, ThreadPool* pool) const {
     const size_t n = tokens.size();
@@ -319,7 +336,6 @@ class Model {
     float* tmp = s.tmp_.data();
     float* gate = s.gate_.data();
     float* up = s.up_.data();
-    const nn::AttentionShape shape{heads(), kv_heads(), head_dim()};
 
     embed_.Lookup(tokens, x, h);
     for (size_t l = 0; l < layers(); ++l) {
@@ -328,38 +344,40 @@ class Model {
       float* vc = s.cache_.v(l);
       // Attention: q/k/v share one quantized input; k and v land directly
       // in the cache rows of these positions.
-      w.attn_norm.template Forward<Simd>(x, n, h, xn, h);
-      w.q.QuantizeInput(xn, n, h, s.acts_);
-      w.q.Forward(s.acts_, q, qd, pool);
-      w.k.Forward(s.acts_, kc + pos0 * kv, kv, pool);
-      w.v.Forward(s.acts_, vc + pos0 * kv, kv, pool);
+      w.attn_norm.template Run<Ops>(x, n, h, xn, h);
+      w.q.template Quantize<Ops>(xn, n, h, s.acts_);
+      w.q.template Run<Ops>(s.acts_, q, qd, s.scratch_, pool);
+      w.k.template Run<Ops>(s.acts_, kc + pos0 * kv, kv, s.scratch_, pool);
+      w.v.template Run<Ops>(s.acts_, vc + pos0 * kv, kv, s.scratch_, pool);
       for (size_t t = 0; t < n; ++t) {
         rotary_.Apply(q + t * qd, heads(), pos0 + t);
         rotary_.Apply(kc + (pos0 + t) * kv, kv_heads(), pos0 + t);
       }
-      nn::Attention<kD.head_dim, Simd>(q, qd, n, pos0, kc, vc, kv, shape, attn,
-                                       qd, s.scratch_, pool);
-      w.attn_sub_norm.template Forward<Simd>(attn, n, qd, attn, qd);
-      w.o.Forward(attn, n, qd, tmp, h, s.acts_, pool);
-      AddRows(x, tmp, n * h);
+      Ops::Attention({q, qd, n, pos0, kc, vc, kv, heads(), kv_heads(),
+                      head_dim(), attn, qd},
+                     s.scratch_.attention(), pool);
+      w.attn_sub_norm.template Run<Ops>(attn, n, qd, attn, qd);
+      w.o.template Quantize<Ops>(attn, n, qd, s.acts_);
+      w.o.template Run<Ops>(s.acts_, tmp, h, s.scratch_, pool);
+      Ops::AddRows(x, tmp, n * h);
       // FFN: down(ffn_sub_norm(relu(gate)² · up)).
-      w.ffn_norm.template Forward<Simd>(x, n, h, xn, h);
-      w.gate.QuantizeInput(xn, n, h, s.acts_);
-      w.gate.Forward(s.acts_, gate, f, pool);
-      w.up.Forward(s.acts_, up, f, pool);
-      nn::ReluSquaredGate<Simd>(gate, up, n * f, gate);
-      w.ffn_sub_norm.template Forward<Simd>(gate, n, f, gate, f);
-      w.down.Forward(gate, n, f, tmp, h, s.acts_, pool);
-      AddRows(x, tmp, n * h);
+      w.ffn_norm.template Run<Ops>(x, n, h, xn, h);
+      w.gate.template Quantize<Ops>(xn, n, h, s.acts_);
+      w.gate.template Run<Ops>(s.acts_, gate, f, s.scratch_, pool);
+      w.up.template Run<Ops>(s.acts_, up, f, s.scratch_, pool);
+      Ops::ReluSquaredGate(gate, up, n * f, gate);
+      w.ffn_sub_norm.template Run<Ops>(gate, n, f, gate, f);
+      w.down.template Quantize<Ops>(gate, n, f, s.acts_);
+      w.down.template Run<Ops>(s.acts_, tmp, h, s.scratch_, pool);
+      Ops::AddRows(x, tmp, n * h);
     }
     s.cache_.Resize(pos0 + n);
     if (mode == Logits::kNone) return;
     const size_t first = mode == Logits::kAll ? 0 : n - 1;
     const size_t rows = n - first;
-    output_norm_.template Forward<Simd>(x + first * h, rows, h, xn, h);
-    const nn::Embedding<Simd>& head =
-        config_.tie_word_embeddings ? embed_ : lm_head_;
-    head.Project(xn, rows, h, logits, vocab(), pool);
+    output_norm_.template Run<Ops>(x + first * h, rows, h, xn, h);
+    head().template Project<Ops>(xn, rows, h, logits, vocab(),
+                                 s.scratch_.head_acts(), pool);
   }
 
   ModelConfig config_;

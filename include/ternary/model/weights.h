@@ -15,7 +15,7 @@
 
 namespace ternary {
 
-// A tensor of the BitNet graph (SPEC §1.2), by role and layer.
+// A tensor of the BitNet graph (docs/model.md §2), by role and layer.
 struct TensorId {
   enum Kind : uint8_t {
     kEmbed,        // [vocab, hidden]

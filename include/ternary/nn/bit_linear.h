@@ -1,6 +1,6 @@
-// BitLinear: ternary weights × quantized activations (SPEC §1.6), generic in
-// the packing format, the activation policy's quantizer for its role, and
-// the SIMD policy.
+// BitLinear: ternary weights × quantized activations (docs/numerics.md §5),
+// generic in the packing format, the activation policy's quantizer for its
+// role, and the SIMD policy.
 #ifndef TERNARY_NN_BIT_LINEAR_H_
 #define TERNARY_NN_BIT_LINEAR_H_
 
@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ternary/kernels/matmul.h"
+#include "ternary/kernels/scratch.h"
 #include "ternary/quant/activation.h"
 #include "ternary/quant/format.h"
 #include "ternary/simd/policies.h"
@@ -41,14 +42,26 @@ class BitLinear {
   size_t cols() const noexcept { return w_.cols(); }
   const PackedMatrix<Format>& weights() const noexcept { return w_; }
 
-  // Quantizes n rows of x (stride ldx, cols() values each) for this role.
-  // Layers that share an input (q/k/v, gate/up) quantize it once.
-  void QuantizeInput(const float* x, size_t n, size_t ldx,
-                     QuantizedActs& acts) const {
-    acts.template Quantize<Quantizer, Simd>(x, n, cols(), ldx);
+  // With a target's ops (kernels/ops-inl.h), as a forward pass runs it:
+  // Quantize n rows of x (stride ldx, cols() values each) for this role
+  // (layers that share an input, q/k/v and gate/up, quantize it once), then
+  // Run: y rows (stride ldy ≥ rows()) from the quantized activations.
+  template <class Ops>
+  void Quantize(const float* x, size_t n, size_t ldx,
+                QuantizedActs& acts) const {
+    Ops::template Quantize<Quantizer>(x, n, cols(), ldx, acts);
+  }
+  template <class Ops>
+  void Run(const QuantizedActs& acts, float* y, size_t ldy,
+           KernelScratch& scratch, ThreadPool* pool) const {
+    Ops::template MatMul<Format>(w_, acts, y, nullptr, ldy, scratch, pool);
   }
 
-  // y rows (stride ldy ≥ rows()) from already quantized activations.
+  // The same, one dispatch per call with the Simd policy.
+  void QuantizeInput(const float* x, size_t n, size_t ldx,
+                     QuantizedActs& acts) const {
+    QuantizeActs<Quantizer, Simd>(x, n, cols(), ldx, acts);
+  }
   void Forward(const QuantizedActs& acts, float* y, size_t ldy,
                ThreadPool* pool = nullptr) const {
     MatMul<Format, Simd>(w_, acts, y, ldy, pool);

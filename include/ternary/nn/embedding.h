@@ -1,4 +1,4 @@
-// Token embedding table and the LM head (tied or untied) (SPEC §1.7),
+// Token embedding table and the LM head (tied or untied) (docs/model.md §3),
 // stored as f32, bf16, f16 or Q8 rows.
 #ifndef TERNARY_NN_EMBEDDING_H_
 #define TERNARY_NN_EMBEDDING_H_
@@ -14,6 +14,7 @@
 
 #include "ternary/kernels/dense.h"
 #include "ternary/kernels/dense_matrix.h"
+#include "ternary/kernels/dispatch.h"
 #include "ternary/kernels/quantized_acts.h"
 #include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
@@ -127,21 +128,29 @@ class Embedding {
   // logits[t·ldl + v] = Σ_i E[v][i]·h[t][i] for n rows of h (stride ldh),
   // rows split across the pool. Each (v, t) sum is accumulated in the same
   // order whatever n is, so prompt and decode logits agree bit for bit.
+  // `acts` holds the int8 input of a Q8 table. Project<Ops> runs with a
+  // target's ops (kernels/ops-inl.h); Project dispatches once.
+  template <class Ops>
   void Project(const float* h, size_t n, size_t ldh, float* logits, size_t ldl,
-               ThreadPool* pool = nullptr) const {
+               QuantizedActs& acts, ThreadPool* pool) const {
     std::visit(
         [&](const auto& m) {
           using M = std::decay_t<decltype(m)>;
           if constexpr (std::is_same_v<M, Q8RowMatrix>) {
-            thread_local QuantizedActs acts;
-            acts.template Quantize<quant::Int8AbsMax, Simd>(h, n, dim_, ldh);
-            Q8MatMul<Simd>(m, acts, logits, ldl, pool);
+            Ops::template Quantize<quant::Int8AbsMax>(h, n, dim_, ldh, acts);
+            Ops::Q8MatMul(m, acts, logits, ldl, pool);
           } else {
-            DenseMatMul<typename M::Element, Simd>(m, h, ldh, n, logits, ldl,
-                                                   pool);
+            Ops::template DenseMatMul<typename M::Element>(m, h, ldh, n, logits,
+                                                           ldl, pool);
           }
         },
         table_);
+  }
+  void Project(const float* h, size_t n, size_t ldh, float* logits, size_t ldl,
+               ThreadPool* pool = nullptr) const {
+    QuantizedActs acts;
+    WithOps<Simd>(
+        [&]<class Ops>() { Project<Ops>(h, n, ldh, logits, ldl, acts, pool); });
   }
 
  private:

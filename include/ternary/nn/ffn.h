@@ -1,4 +1,5 @@
-// The relu² gated FFN's elementwise core: z = relu(gate)² · up (SPEC §1.2).
+// The relu² gated FFN's elementwise core: z = relu(gate)² · up
+// (docs/model.md §2).
 #ifndef TERNARY_NN_FFN_H_
 #define TERNARY_NN_FFN_H_
 

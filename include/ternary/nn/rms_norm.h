@@ -1,29 +1,18 @@
-// RMSNorm in float32: y = x / sqrt(mean(x²) + eps) · g (SPEC §1.3).
+// RMSNorm in float32: y = x / sqrt(mean(x²) + eps) · g (docs/numerics.md §7).
 #ifndef TERNARY_NN_RMS_NORM_H_
 #define TERNARY_NN_RMS_NORM_H_
 
-#include <cmath>
 #include <cstddef>
 #include <string>
 #include <utility>
 
-#include "ternary/kernels/vector_ops.h"
-#include "ternary/nn/extent.h"
+#include "ternary/kernels/dispatch.h"
 #include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
+#include "ternary/util/extent.h"
 
 namespace ternary::nn {
-
-// One row as transformers' LlamaRMSNorm computes it in float32: the mean of
-// squares (accumulated in double, closer to torch's pairwise float sum than
-// a serial float sum), rsqrt in float, then (x·r)·g. y may alias x.
-template <simd::Policy S = simd::Dynamic>
-void RmsNormRow(const float* x, const float* g, size_t n, float eps, float* y) {
-  const double ss = vec::SumSquares<S>(x, n);
-  const float mean = n ? static_cast<float>(ss / static_cast<double>(n)) : 0.0f;
-  vec::ScaleRow<S>(x, 1.0f / std::sqrt(mean + eps), g, n, y);
-}
 
 // A learned RMSNorm of length kSize (or a run-time length for kDynamic).
 template <int kSize = kDynamic>
@@ -43,14 +32,19 @@ class RmsNorm {
   float eps() const noexcept { return eps_; }
   const float* weight() const noexcept { return weight_.data(); }
 
-  // Normalizes `rows` rows of x (row stride ldx) into y (stride ldy); y may
-  // alias x.
+  // Normalizes `rows` rows of x (row stride ldx) into y (stride ldy) as
+  // transformers' LlamaRMSNorm does in float32: the mean of squares
+  // (accumulated in double), rsqrt in float, then (x·r)·g. y may alias x.
+  // Run takes a target's ops (kernels/ops-inl.h); Forward dispatches.
+  template <class Ops>
+  void Run(const float* x, size_t rows, size_t ldx, float* y,
+           size_t ldy) const {
+    Ops::RmsNorm(x, rows, ldx, weight_.data(), size(), eps_, y, ldy);
+  }
   template <simd::Policy S = simd::Dynamic>
   void Forward(const float* x, size_t rows, size_t ldx, float* y,
                size_t ldy) const {
-    for (size_t r = 0; r < rows; ++r) {
-      RmsNormRow<S>(x + r * ldx, weight_.data(), size(), eps_, y + r * ldy);
-    }
+    WithOps<S>([&]<class Ops>() { Run<Ops>(x, rows, ldx, y, ldy); });
   }
 
  private:

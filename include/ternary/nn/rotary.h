@@ -1,5 +1,5 @@
 // Rotary position embedding, split-half ("NEOX") convention as transformers'
-// rotate_half (SPEC §1.4), with precomputed cos/sin tables.
+// rotate_half (docs/numerics.md §8), with precomputed cos/sin tables.
 #ifndef TERNARY_NN_ROTARY_H_
 #define TERNARY_NN_ROTARY_H_
 
@@ -7,9 +7,9 @@
 #include <cstddef>
 #include <string>
 
-#include "ternary/nn/extent.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
+#include "ternary/util/extent.h"
 
 namespace ternary::nn {
 

@@ -71,9 +71,9 @@ struct Int8AbsMax {
   }
 };
 
-// BitNet a4.8 INT4 absmean (SPEC §5): β = mean|x|, s = √7 / (β + ε),
-// q = clamp(rne(x·s), −8, 7). The paper's choice for the inputs of q/k/v and
-// gate/up, whose distributions are Gaussian-like.
+// BitNet a4.8 INT4 absmean (docs/numerics.md §4): β = mean|x|,
+// s = √7 / (β + ε), q = clamp(rne(x·s), −8, 7). The paper's choice for the
+// inputs of q/k/v and gate/up, whose distributions are Gaussian-like.
 struct Int4AbsMean {
   static constexpr std::string_view kName = "int4-absmean";
   static constexpr int kBits = 4;
@@ -89,18 +89,20 @@ struct Int4AbsMean {
   }
 };
 
-// BitNet a4.8 input of o_proj (SPEC §5): keep the ⌈n/2⌉ entries of largest
-// |x| (ties broken towards the lower index), zero the rest, then int8 absmax.
-// The kept set contains the maximum, so the scale equals the dense one.
+// BitNet a4.8 input of o_proj (docs/numerics.md §4): keep the ⌈n/2⌉ entries of
+// largest |x| (ties broken towards the lower index), zero the rest, then int8
+// absmax. The kept set contains the maximum, so the scale equals the dense one.
 struct TopKInt8 {
   static constexpr std::string_view kName = "int8-absmax-top50";
   static constexpr int kBits = 8;
   static constexpr int kMaxAbs = 128;
 
-  static ActScale Quantize(const float* x, size_t n, int8_t* q) noexcept {
+  // `order` is scratch (n indices), owned by the caller so that nothing
+  // is held between calls (QuantizedActs keeps one).
+  static ActScale Quantize(const float* x, size_t n, int8_t* q,
+                           std::vector<uint32_t>& order) {
     const ActScale dense = Int8AbsMax::Quantize(x, n, q);
     if (n == 0) return dense;
-    thread_local std::vector<uint32_t> order;
     order.resize(n);
     for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
     const size_t keep = (n + 1) / 2;
@@ -116,6 +118,10 @@ struct TopKInt8 {
       q[order[i]] = 0;
     }
     return {dense.scale, sum};
+  }
+  static ActScale Quantize(const float* x, size_t n, int8_t* q) {
+    std::vector<uint32_t> order;
+    return Quantize(x, n, q, order);
   }
 };
 

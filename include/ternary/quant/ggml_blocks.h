@@ -1,5 +1,5 @@
 // ggml tensor encodings found in GGUF files: scalar, exact decoders and the
-// encoders our writer needs (SPEC §3.3, §3.6, §3.7, §3.9).
+// encoders our writer needs (docs/formats.md §4, §7-§9).
 //
 // Float formats decode to float exactly as ggml's dequantize_row_* do (same
 // operations in the same order). Ternary formats decode to int8 values in
@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "ternary/io/gguf_types.h"
 #include "ternary/util/error.h"
 #include "ternary/util/half.h"
 
@@ -104,6 +105,29 @@ struct I2SPayload {
     return n / 4 + kTailBytes;
   }
 };
+
+// The GGUF reader sizes tensors from io::GgmlTypeInfo; it must agree with
+// the layouts above.
+namespace ggml_detail {
+template <class Block>
+constexpr bool SameGeometry(io::GgmlType type) {
+  const io::GgmlTypeInfo* info = io::FindGgmlType(static_cast<uint32_t>(type));
+  size_t header = 0;
+  if constexpr (requires { Block::kRowHeaderBytes; }) {
+    header = Block::kRowHeaderBytes;
+  }
+  return info != nullptr && info->block_elements == Block::kElements &&
+         info->block_bytes == Block::kBytes && info->row_header_bytes == header;
+}
+}  // namespace ggml_detail
+static_assert(ggml_detail::SameGeometry<BlockQ4_0>(io::GgmlType::kQ4_0));
+static_assert(ggml_detail::SameGeometry<BlockQ8_0>(io::GgmlType::kQ8_0));
+static_assert(ggml_detail::SameGeometry<BlockQ6_K>(io::GgmlType::kQ6_K));
+static_assert(ggml_detail::SameGeometry<BlockQ8_K>(io::GgmlType::kQ8_K));
+static_assert(ggml_detail::SameGeometry<BlockTQ2_0>(io::GgmlType::kTQ2_0));
+static_assert(ggml_detail::SameGeometry<BlockTQ1_0>(io::GgmlType::kTQ1_0));
+static_assert(ggml_detail::SameGeometry<BlockIQ2_BN>(io::GgmlType::kIQ2_BN));
+static_assert(ggml_detail::SameGeometry<BlockIQ1_BN>(io::GgmlType::kIQ1_BN));
 
 namespace ggml_detail {
 
@@ -295,6 +319,29 @@ inline void DequantizeRowQ6_K(std::span<const uint8_t> src,
             d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
       }
     }
+  }
+}
+
+// Decodes `dst.size()` values of a float-like or Q* type to float. Ternary
+// types have their own decoders below.
+inline void DequantizeRow(io::GgmlType type, std::span<const uint8_t> src,
+                          std::span<float> dst) {
+  switch (type) {
+    case io::GgmlType::kF32:
+      return DequantizeRowF32(src, dst);
+    case io::GgmlType::kF16:
+      return DequantizeRowF16(src, dst);
+    case io::GgmlType::kBF16:
+      return DequantizeRowBF16(src, dst);
+    case io::GgmlType::kQ4_0:
+      return DequantizeRowQ4_0(src, dst);
+    case io::GgmlType::kQ8_0:
+      return DequantizeRowQ8_0(src, dst);
+    case io::GgmlType::kQ6_K:
+      return DequantizeRowQ6_K(src, dst);
+    default:
+      throw UsageError("DequantizeRow: no float decoder for ggml type " +
+                       std::string(io::GgmlTypeName(type)));
   }
 }
 

@@ -21,8 +21,8 @@ namespace ternary::quant {
 //
 // Rows are padded with zero weights (code 1) to a multiple of 128 columns,
 // so any shape packs; for cols % 128 == 0 (every BitNet 2B4T matrix) the
-// bytes are exactly bitnet.cpp's I2_S tensor data (SPEC §3.3) minus the
-// trailing f32 scale, which we keep separately.
+// bytes are exactly bitnet.cpp's I2_S tensor data (docs/formats.md §4) minus
+// the trailing f32 scale, which we keep separately.
 struct I2S {
   static constexpr std::string_view kName = "i2s";
   static constexpr size_t kBlockWeights = 128;

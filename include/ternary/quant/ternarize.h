@@ -1,4 +1,4 @@
-// Absmean ternarization of a master weight matrix (SPEC §1.6.1).
+// Absmean ternarization of a master weight matrix (docs/numerics.md §2).
 #ifndef TERNARY_QUANT_TERNARIZE_H_
 #define TERNARY_QUANT_TERNARIZE_H_
 

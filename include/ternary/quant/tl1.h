@@ -18,9 +18,10 @@ namespace ternary::quant {
 // of one row, n(t) << 4 | n(t+1). The kernels look the nibbles up in a
 // per-token table of the 9 sums (n/3 − 1)·q[2t] + (n%3 − 1)·q[2t+1].
 //
-// Geometry = bitnet.cpp's kernel_config.ini (bm → kBM, bk → kBK,
-// bmm → kbm): row tiles of BM rows, column blocks of BK, chunks of bm rows;
-// a step is by = 256/bm columns of one chunk, 64 bytes (SPEC §3.4):
+// Geometry = bitnet.cpp's kernel_config.ini: row tiles of BM = kRowsPerTile
+// rows (its bm), column blocks of BK = kBK columns (bk), chunks of
+// bm = kRowsPerChunk rows (bmm);
+// a step is by = 256/bm columns of one chunk, 64 bytes (docs/formats.md §5):
 //
 //   for mb (BM-row tile)  for kb (BK-column block)  for mo (bm-row chunk)
 //   for ky (step of by columns)  for mg < bm/16  for tq < by/4  for ml < 16:
@@ -38,25 +39,25 @@ namespace ternary::quant {
 // of BK, rows to a multiple of bm; when the rows are not a multiple of BM the
 // last tile is shorter (its chunks follow the same loops with BM replaced by
 // the tile's height). For M % BM == 0 and K % BK == 0 the bytes are exactly
-// bitnet.cpp's TL1 tensor data (SPEC §3.4) minus the trailing f32 scale,
-// which we keep separately.
-template <size_t kBM_, size_t kBK_, size_t kbm_>
+// bitnet.cpp's TL1 tensor data (docs/formats.md §5) minus the trailing f32
+// scale, which we keep separately.
+template <size_t kRowsPerTile_, size_t kBK_, size_t kRowsPerChunk_>
 struct TL1Layout {
-  static constexpr size_t kBM = kBM_;
+  static constexpr size_t kRowsPerTile = kRowsPerTile_;
   static constexpr size_t kBK = kBK_;
-  static constexpr size_t kbm = kbm_;
-  // A chunk's kbm rows come out of one table lookup: computed whole.
-  static constexpr size_t kRowTile = kbm;
+  static constexpr size_t kRowsPerChunk = kRowsPerChunk_;
+  // A chunk's kRowsPerChunk rows come out of one table lookup: computed whole.
+  static constexpr size_t kRowTile = kRowsPerChunk;
   // Columns per step (bitnet.cpp by) and 16-byte units per row group.
-  static constexpr size_t kStepCols = 256 / kbm;
+  static constexpr size_t kStepCols = 256 / kRowsPerChunk;
   static constexpr size_t kPairsPerStep = kStepCols / 2;
   static constexpr size_t kUnits = kStepCols / 4;  // tq values
   static constexpr size_t kStepBytes = 64;
   static constexpr size_t kStepsPerBlock = kBK / kStepCols;
 
-  static_assert(kbm == 32 || kbm == 64,
+  static_assert(kRowsPerChunk == 32 || kRowsPerChunk == 64,
                 "TL1: bm (bitnet.cpp bmm) must be 32 or 64");
-  static_assert(kBM % kbm == 0 && kBM <= 1024,
+  static_assert(kRowsPerTile % kRowsPerChunk == 0 && kRowsPerTile <= 1024,
                 "TL1: BM must be a multiple of bm, at most 1024");
   static_assert(kBK % kStepCols == 0 && kBK > 0,
                 "TL1: BK must be a multiple of 256 / bm");
@@ -64,21 +65,24 @@ struct TL1Layout {
   static constexpr std::string_view kName = "tl1";
 
   static constexpr size_t PaddedRows(size_t rows) noexcept {
-    return RoundUp(rows, kbm);
+    return RoundUp(rows, kRowsPerChunk);
   }
   static constexpr size_t PaddedCols(size_t cols) noexcept {
     return RoundUp(cols, kBK);
   }
   // Rows of tile mb (BM, or fewer for the last one).
   static constexpr size_t TileRows(size_t mb, size_t padded_rows) noexcept {
-    return padded_rows - mb * kBM < kBM ? padded_rows - mb * kBM : kBM;
+    return padded_rows - mb * kRowsPerTile < kRowsPerTile
+               ? padded_rows - mb * kRowsPerTile
+               : kRowsPerTile;
   }
   // Offset of chunk mo of block (mb, kb).
   static constexpr size_t ChunkOffset(size_t mb, size_t kb, size_t mo,
                                       size_t padded_rows,
                                       size_t padded_cols) noexcept {
-    return mb * kBM * padded_cols / 4 +
-           kb * TileRows(mb, padded_rows) * kBK / 4 + mo * kbm * kBK / 4;
+    return mb * kRowsPerTile * padded_cols / 4 +
+           kb * TileRows(mb, padded_rows) * kBK / 4 +
+           mo * kRowsPerChunk * kBK / 4;
   }
   // Row within its chunk of byte p ∈ [0, 64) of a step.
   static constexpr size_t RowOfStepByte(size_t p) noexcept {
@@ -116,14 +120,15 @@ struct TL1Layout {
     auto nib = [&](size_t m, size_t pair) {
       return PairNibble(w(m, 2 * pair), w(m, 2 * pair + 1));
     };
-    for (size_t mb = 0; mb * kBM < mp; ++mb) {
+    for (size_t mb = 0; mb * kRowsPerTile < mp; ++mb) {
       const size_t tile_rows = TileRows(mb, mp);
       for (size_t kb = 0; kb < kp / kBK; ++kb) {
-        for (size_t mo = 0; mo < tile_rows / kbm; ++mo) {
+        for (size_t mo = 0; mo < tile_rows / kRowsPerChunk; ++mo) {
           uint8_t* chunk = out + ChunkOffset(mb, kb, mo, mp, kp);
           for (size_t ky = 0; ky < kStepsPerBlock; ++ky) {
             for (size_t p = 0; p < kStepBytes; ++p) {
-              const size_t m = mb * kBM + mo * kbm + RowOfStepByte(p);
+              const size_t m =
+                  mb * kRowsPerTile + mo * kRowsPerChunk + RowOfStepByte(p);
               const size_t pair =
                   (kb * kBK + ky * kStepCols) / 2 + 2 * (p / 16 % kUnits);
               chunk[ky * kStepBytes + p] =
@@ -141,7 +146,8 @@ struct TL1Layout {
                      int8_t* t) noexcept {
     const size_t mp = PaddedRows(rows), kp = PaddedCols(cols);
     for (size_t m = 0; m < rows; ++m) {
-      const size_t mb = m / kBM, mo = m % kBM / kbm, r = m % kbm;
+      const size_t mb = m / kRowsPerTile, mo = m % kRowsPerTile / kRowsPerChunk,
+                   r = m % kRowsPerChunk;
       const size_t byte_in_unit = r % 16, mg = r / 16;
       for (size_t c = 0; c < cols; c += 2) {
         const size_t pair = c / 2, kb = c / kBK, ky = c % kBK / kStepCols;

@@ -18,7 +18,7 @@ namespace ternary::quant {
 // rest, padded with zero weights to a multiple of 32). Row chunks are 32 rows
 // (bitnet.cpp's bm, fixed for TL2); within a 32-byte chunk vector, byte pos
 // holds row perm(pos) = [0,2,1,3][pos/8]·8 + pos%8, so that PUNPCKL/HBW of an
-// AVX2 register yields rows 0-15 and 16-31 in order (SPEC §3.5).
+// AVX2 register yields rows 0-15 and 16-31 in order (docs/formats.md §6).
 //
 // Triple u of row m: v = 9·T[3u] + 3·T[3u+1] + T[3u+2] ∈ [−13, 13], stored as
 // |v| (balanced ternary: |v| determines the triple up to its sign) and a
@@ -43,14 +43,14 @@ namespace ternary::quant {
 // (same loops with BM replaced by its height). For M % BM == 0 and
 // (K − K3) % 32 == 0 these are exactly the bytes bitnet.cpp's converter
 // writes before its zero padding to P = (K−256)·M/3·5/8 + 256·M/2·4/8 and
-// the f32 scale (SPEC §3.5); the scale is kept separately.
-template <size_t kBM_, size_t kBK_>
+// the f32 scale (docs/formats.md §6); the scale is kept separately.
+template <size_t kRowsPerTile_, size_t kBK_>
 struct TL2Layout {
-  static constexpr size_t kBM = kBM_;
+  static constexpr size_t kRowsPerTile = kRowsPerTile_;
   static constexpr size_t kBK = kBK_;
-  static constexpr size_t kbm = 32;
+  static constexpr size_t kRowsPerChunk = 32;
   // A chunk's 32 rows come out of one table lookup: computed whole.
-  static constexpr size_t kRowTile = kbm;
+  static constexpr size_t kRowTile = kRowsPerChunk;
   static constexpr size_t kStepCols = 6;    // two triples per byte
   static constexpr size_t kStepBytes = 32;  // one 32-row chunk step
   static constexpr size_t kStepsPerBlock = kBK / kStepCols;
@@ -64,13 +64,13 @@ struct TL2Layout {
       kBK % 24 == 0 && kBK > 0,
       "TL2: BK must be a multiple of 24 (bitnet.cpp uses 96): 3 columns per "
       "triple, 8 triples per sign word");
-  static_assert(kBM % kbm == 0 && kBM <= 1024,
+  static_assert(kRowsPerTile % kRowsPerChunk == 0 && kRowsPerTile <= 1024,
                 "TL2: BM must be a multiple of 32, at most 1024");
 
   static constexpr std::string_view kName = "tl2";
 
   static constexpr size_t PaddedRows(size_t rows) noexcept {
-    return RoundUp(rows, kbm);
+    return RoundUp(rows, kRowsPerChunk);
   }
   static constexpr size_t ThreeCols(size_t cols) noexcept {
     return cols / kBK * kBK;
@@ -79,7 +79,9 @@ struct TL2Layout {
     return RoundUp(cols - ThreeCols(cols), kTwoBlockCols);
   }
   static constexpr size_t TileRows(size_t mb, size_t padded_rows) noexcept {
-    return padded_rows - mb * kBM < kBM ? padded_rows - mb * kBM : kBM;
+    return padded_rows - mb * kRowsPerTile < kRowsPerTile
+               ? padded_rows - mb * kRowsPerTile
+               : kRowsPerTile;
   }
   // Byte pos of a 32-byte chunk vector holds this row of the chunk (and
   // vice versa: the permutation is its own inverse).
@@ -97,19 +99,19 @@ struct TL2Layout {
   }
   static constexpr size_t IndexChunk(size_t mb, size_t kb, size_t mo, size_t mp,
                                      size_t k3) noexcept {
-    return mb * kBM * k3 / 6 + kb * TileRows(mb, mp) * kBK / 6 +
-           mo * kbm * kBK / 6;
+    return mb * kRowsPerTile * k3 / 6 + kb * TileRows(mb, mp) * kBK / 6 +
+           mo * kRowsPerChunk * kBK / 6;
   }
   static constexpr size_t SignChunk(size_t mb, size_t kb, size_t mo, size_t mp,
                                     size_t k3) noexcept {
-    return SignsBegin(mp, k3) + mb * kBM * k3 / 24 +
-           kb * TileRows(mb, mp) * kBK / 24 + mo * kbm * kBK / 24;
+    return SignsBegin(mp, k3) + mb * kRowsPerTile * k3 / 24 +
+           kb * TileRows(mb, mp) * kBK / 24 + mo * kRowsPerChunk * kBK / 24;
   }
   static constexpr size_t TwoChunk(size_t mb, size_t kb2, size_t mo, size_t mp,
                                    size_t k3, size_t k2) noexcept {
-    return TwoBegin(mp, k3) + mb * kBM * k2 / 4 +
+    return TwoBegin(mp, k3) + mb * kRowsPerTile * k2 / 4 +
            kb2 * TileRows(mb, mp) * kTwoBlockCols / 4 +
-           mo * kbm * kTwoBlockCols / 4;
+           mo * kRowsPerChunk * kTwoBlockCols / 4;
   }
 
   static void CheckShape(size_t rows, size_t cols) {
@@ -152,10 +154,10 @@ struct TL2Layout {
       return TripleCode(w(m, 3 * u), w(m, 3 * u + 1), w(m, 3 * u + 2));
     };
     auto abs = [](int v) { return v < 0 ? -v : v; };
-    for (size_t mb = 0; mb * kBM < mp; ++mb) {
+    for (size_t mb = 0; mb * kRowsPerTile < mp; ++mb) {
       const size_t tile_rows = TileRows(mb, mp);
-      for (size_t mo = 0; mo < tile_rows / kbm; ++mo) {
-        const size_t m0 = mb * kBM + mo * kbm;
+      for (size_t mo = 0; mo < tile_rows / kRowsPerChunk; ++mo) {
+        const size_t m0 = mb * kRowsPerTile + mo * kRowsPerChunk;
         for (size_t kb = 0; kb < k3 / kBK; ++kb) {
           uint8_t* a = out + IndexChunk(mb, kb, mo, mp, k3);
           for (size_t ky = 0; ky < kStepsPerBlock; ++ky) {
@@ -200,7 +202,8 @@ struct TL2Layout {
     const size_t mp = PaddedRows(rows), k3 = ThreeCols(cols),
                  k2 = TwoCols(cols);
     for (size_t m = 0; m < rows; ++m) {
-      const size_t mb = m / kBM, mo = m % kBM / kbm, r = m % kbm;
+      const size_t mb = m / kRowsPerTile, mo = m % kRowsPerTile / kRowsPerChunk,
+                   r = m % kRowsPerChunk;
       const size_t pos = RowOfStepByte(r);
       int8_t* row = t + m * cols;
       for (size_t u = 0; u < k3 / 3; ++u) {

@@ -1,7 +1,7 @@
 // The float32 sum PyTorch computes on a CPU (one thread), bit for bit.
 //
 // The published ternary weights were made by PyTorch: α = 1/(1/mean|W|)
-// with a float32 mean (SPEC §3.8.1, §3.10), and transformers ternarizes
+// with a float32 mean (docs/formats.md §10.1, §11), and transformers ternarizes
 // bf16 master weights the same way at load time. A correctly rounded mean
 // differs from PyTorch's in the last bits for about half of the matrices,
 // and a one-ulp α already moves int8 activation codes across rounding

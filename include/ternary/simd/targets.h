@@ -17,7 +17,7 @@
 #define TERNARY_SIMD_TARGETS_H_
 
 // Not hwy/highway.h: a translation unit must include that only after
-// simd/dispatch.h has run foreach_target.
+// the foreach_target pass (kernels/dispatch.h).
 #include <hwy/targets.h>
 
 #include <atomic>

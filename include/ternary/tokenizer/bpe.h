@@ -1,4 +1,4 @@
-// Byte-level BPE within one pre-tokenized piece (SPEC §6.4).
+// Byte-level BPE within one pre-tokenized piece (docs/model.md §6.4).
 #ifndef TERNARY_TOKENIZER_BPE_H_
 #define TERNARY_TOKENIZER_BPE_H_
 

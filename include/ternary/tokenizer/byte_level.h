@@ -1,4 +1,5 @@
-// GPT-2 byte-level alphabet: each byte as a printable code point (SPEC §6.3).
+// GPT-2 byte-level alphabet: each byte as a printable code point
+// (docs/model.md §6.3).
 #ifndef TERNARY_TOKENIZER_BYTE_LEVEL_H_
 #define TERNARY_TOKENIZER_BYTE_LEVEL_H_
 

@@ -1,4 +1,4 @@
-// Chat prompts for BitNet b1.58 2B4T as text (SPEC §6.6).
+// Chat prompts for BitNet b1.58 2B4T as text (docs/model.md §6.6).
 #ifndef TERNARY_TOKENIZER_CHAT_TEMPLATE_H_
 #define TERNARY_TOKENIZER_CHAT_TEMPLATE_H_
 

@@ -1,4 +1,4 @@
-// Splits text into the pieces BPE works on (SPEC §6.2), with PCRE2.
+// Splits text into the pieces BPE works on (docs/model.md §6.2), with PCRE2.
 #ifndef TERNARY_TOKENIZER_PRETOKENIZER_H_
 #define TERNARY_TOKENIZER_PRETOKENIZER_H_
 

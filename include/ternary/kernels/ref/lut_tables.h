@@ -16,15 +16,16 @@ inline int ActAt(const int8_t* q, size_t cols, size_t i) noexcept {
 }
 
 // The tables of one pair (a, b) = (q[2t], q[2t+1]): entry n < 9 is
-// (n/3 − 1)·a + (n%3 − 1)·b (SPEC §4.2), entries 9..15 are 0. A8: |entry| ≤
-// 256 as int16, split into 16 low bytes and 16 high bytes; A4 (|q| ≤ 8):
-// |entry| ≤ 16, one int8 table.
+// (n/3 − 1)·a + (n%3 − 1)·b (docs/numerics.md §6.2), entries 9..15 are 0.
+// A8: |entry| ≤ 256 as int16, split into 16 low bytes and 16 high bytes; A4
+// (|q| ≤ 8): |entry| ≤ 16, one int8 table.
 inline int PairEntry(int a, int b, int n) noexcept {
   return n < 9 ? (n / 3 - 1) * a + (n % 3 - 1) * b : 0;
 }
 // The table of one triple (a, b, c) = (q[3u], q[3u+1], q[3u+2]) indexed by
-// |v| (SPEC §4.3): entry k < 14 is d0·a + d1·b + d2·c for the balanced
-// ternary digits of k = 9·d0 + 3·d1 + d2; |entry| ≤ 384 (A8), ≤ 24 (A4).
+// |v| (docs/numerics.md §6.3): entry k < 14 is d0·a + d1·b + d2·c for the
+// balanced ternary digits of k = 9·d0 + 3·d1 + d2; |entry| ≤ 384 (A8),
+// ≤ 24 (A4).
 inline int TripleEntry(int a, int b, int c, int k) noexcept {
   if (k >= 14) return 0;
   const int d2 = (k + 1) % 3 - 1, k1 = (k - d2) / 3;

@@ -1,7 +1,7 @@
 // Sizes known at compile time or at run time, in the spirit of Eigen's
 // fixed vs Dynamic sizes and CuTe's Int<N> vs int.
-#ifndef TERNARY_NN_EXTENT_H_
-#define TERNARY_NN_EXTENT_H_
+#ifndef TERNARY_UTIL_EXTENT_H_
+#define TERNARY_UTIL_EXTENT_H_
 
 #include <cstddef>
 
@@ -34,4 +34,4 @@ struct Extent<kDynamic> {
 
 }  // namespace ternary
 
-#endif  // TERNARY_NN_EXTENT_H_
+#endif  // TERNARY_UTIL_EXTENT_H_

@@ -1,0 +1,2 @@
+// Fixture for scripts/check_layers.py: a legal header.
+#include <cstddef>
