@@ -73,9 +73,9 @@ template <class F>
 void CheckKernel(const std::vector<int8_t>& w, size_t rows, size_t cols,
                  size_t n_tokens, int lo, int hi, std::mt19937& rng,
                  ThreadPool* pool = nullptr) {
-  INFO(F::kName << " BM " << F::kRowsPerTile << " BK " << F::kBK << " rows " << rows
-                << " cols " << cols << " tokens " << n_tokens << " acts [" << lo
-                << ", " << hi << "]");
+  INFO(F::kName << " BM " << F::kRowsPerTile << " BK " << F::kBK << " rows "
+                << rows << " cols " << cols << " tokens " << n_tokens
+                << " acts [" << lo << ", " << hi << "]");
   const auto m = PackedMatrix<F>::Pack(w, rows, cols, 0.25f);
   QuantizedActs x;
   x.Resize(n_tokens, cols, std::max(-lo, hi));
