@@ -3,12 +3,14 @@
 only headers of its own layer or of the layers below it.
 
     util  <-  simd, io  <-  quant, tokenizer  <-  kernels  <-  nn  <-  model
+          <-  runtime
 
 util: plain C++ helpers. simd: Highway configuration, the run-time target
 switch, CPU detection. io: files (GGUF, safetensors, JSON configs). quant:
 the numerics of packing and quantization. tokenizer: text <-> ids.
 kernels: per-target ops, their scalar references (kernels/ref) and the one
 dispatch point. nn: layers. model: the model, its loaders and generation.
+runtime: the high-level Engine (text in, text out) and its light header.
 Headers at the top (ternary/ternary.h, version.h) may include anything.
 
 Usage: check_layers.py [include-dir]   (exit 1 and one line per violation)
@@ -27,6 +29,8 @@ ALLOWED = {
     "nn": {"util", "simd", "quant", "kernels", "nn"},
     "model": {"util", "simd", "io", "quant", "tokenizer", "kernels", "nn",
               "model"},
+    "runtime": {"util", "simd", "io", "quant", "tokenizer", "kernels", "nn",
+                "model", "runtime"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"ternary/([A-Za-z0-9_]+)/', re.M)
 

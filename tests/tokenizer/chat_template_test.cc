@@ -53,6 +53,53 @@ TEST_CASE("llama.cpp bitnet template") {
       doctest::Contains("'tool'"), UsageError);
 }
 
+// The other families' formats, as their model cards and llama.cpp's
+// built-in templates write them (docs/model.md §6.6).
+TEST_CASE("Llama 3, Falcon 3 and ChatML templates") {
+  const std::vector<ChatMessage> chat = {
+      {"system", "Be brief."}, {"user", " Hi "}, {"assistant", "Hello"}};
+  CHECK(ApplyChatTemplate(chat, true, ChatTemplate::kLlama3) ==
+        "<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\nHello<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  CHECK(ApplyChatTemplate(chat, false, ChatTemplate::kFalcon3) ==
+        "<|system|>\nBe brief.\n<|user|>\n Hi \n<|assistant|>\nHello\n");
+  CHECK(ApplyChatTemplate({}, true, ChatTemplate::kFalcon3) ==
+        "<|assistant|>\n");
+  CHECK(ApplyChatTemplate(chat, true, ChatTemplate::kChatML) ==
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n Hi "
+        "<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n"
+        "<|im_start|>assistant\n");
+}
+
+TEST_CASE("a file's Jinja template is recognised by its markers") {
+  // 2B4T's (tokenizer_config.json) and Microsoft's legacy GGUF template.
+  CHECK(DetectChatTemplate(
+            "{% for message in loop_messages %}{% set content = "
+            "message['role'] | capitalize + ': ' + message['content'] | trim "
+            "+ '<|eot_id|>' %}") == ChatTemplate::kHuggingFace);
+  CHECK(DetectChatTemplate("{{ 'Human: ' + content + '\\n\\nBITNETAssistant: ' "
+                           "+ eos_token }}") == ChatTemplate::kHuggingFace);
+  CHECK(DetectChatTemplate("{{ '<|start_header_id|>' + message['role'] + "
+                           "'<|end_header_id|>\\n\\n' }}") ==
+        ChatTemplate::kLlama3);
+  CHECK(DetectChatTemplate("{{ '<|user|>\\n' + message['content'] }}{{ "
+                           "'<|assistant|>\\n' }}") == ChatTemplate::kFalcon3);
+  CHECK(DetectChatTemplate("{{'<|im_start|>' + message['role']}}") ==
+        ChatTemplate::kChatML);
+  CHECK(DetectChatTemplate("llama3") == ChatTemplate::kLlama3);
+  CHECK_FALSE(DetectChatTemplate("{{ messages }}").has_value());
+  CHECK_FALSE(DetectChatTemplate("").has_value());
+  for (ChatTemplate t :
+       {ChatTemplate::kHuggingFace, ChatTemplate::kLlamaCppBitnet,
+        ChatTemplate::kLlama3, ChatTemplate::kFalcon3, ChatTemplate::kChatML}) {
+    CHECK(ParseChatTemplateName(ChatTemplateName(t)) == t);
+    CHECK(std::string_view(kChatTemplateNames).find(ChatTemplateName(t)) !=
+          std::string_view::npos);
+  }
+}
+
 TEST_CASE("a rendered chat tokenizes with one BOS and parsed specials") {
   const Tokenizer& tok = test::Llama3Tiktoken();
   const std::vector<ChatMessage> chat = {{"user", "Hi"}};

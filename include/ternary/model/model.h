@@ -18,6 +18,7 @@
 #include "ternary/model/checkpoint.h"
 #include "ternary/model/config.h"
 #include "ternary/model/hf_checkpoint.h"
+#include "ternary/model/options.h"
 #include "ternary/model/policy.h"
 #include "ternary/model/weights.h"
 #include "ternary/nn/attention.h"
@@ -33,25 +34,6 @@
 #include "ternary/util/thread_pool.h"
 
 namespace ternary {
-
-// Choices made when a model is loaded.
-struct LoadOptions {
-  // Storage of the embedding table and LM head (nn/embedding.h): kAuto keeps
-  // the checkpoint's values exactly in the narrowest type; kQ8 halves the
-  // head's bytes (and decode time spent in it) at a small accuracy cost.
-  nn::HeadPrecision head = nn::HeadPrecision::kAuto;
-  // With the I2S format, use a GGUF's I2_S projections in place from the
-  // memory-mapped file (zero copy; the model keeps the file mapped) instead
-  // of repacking them into memory of its own.
-  bool map_weights = true;
-};
-
-// Which positions of a Forward call produce logits.
-enum class Logits {
-  kAll,   // one row of vocab logits per input token
-  kLast,  // only the last token's row
-  kNone,  // fill the KV cache only
-};
 
 // A BitNet b1.58 decoder (BitNetForCausalLM). kD fixes any subset of the
 // dimensions at compile time (kDynamicDims: all read from the file); P
@@ -93,6 +75,11 @@ class Model {
    public:
     size_t size() const noexcept { return cache_.size(); }  // tokens seen
     void Reset() noexcept { cache_.Resize(0); }
+    // Forgets every position from n on (a shared prompt prefix is kept and
+    // only the rest is run again).
+    void Truncate(size_t n) noexcept {
+      if (n < cache_.size()) cache_.Resize(n);
+    }
     const nn::KvCache& cache() const noexcept { return cache_; }
 
    private:

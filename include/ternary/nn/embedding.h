@@ -16,6 +16,7 @@
 #include "ternary/kernels/dense_matrix.h"
 #include "ternary/kernels/dispatch.h"
 #include "ternary/kernels/quantized_acts.h"
+#include "ternary/nn/head_precision.h"
 #include "ternary/simd/policies.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
@@ -23,33 +24,6 @@
 #include "ternary/util/thread_pool.h"
 
 namespace ternary::nn {
-
-// How the vocab × dim table is stored. The LM head streams the whole table
-// once per generated token (657 MB as f16 for 2B4T, more than all ternary
-// weights together), so its width sets the decode speed.
-enum class HeadPrecision {
-  kAuto,  // the narrowest of bf16 / f16 / f32 that holds every value exactly
-  kF32,
-  kBF16,
-  kF16,
-  kQ8,  // int8 rows with a per-row scale: half of f16, slightly lossy
-};
-
-inline std::string_view HeadPrecisionName(HeadPrecision p) {
-  switch (p) {
-    case HeadPrecision::kAuto:
-      return "auto";
-    case HeadPrecision::kF32:
-      return "f32";
-    case HeadPrecision::kBF16:
-      return "bf16";
-    case HeadPrecision::kF16:
-      return "f16";
-    case HeadPrecision::kQ8:
-      return "q8";
-  }
-  return "?";
-}
 
 // The kAuto choice for a table: exact round trips only.
 inline HeadPrecision ExactPrecision(std::span<const float> v) {

@@ -1,8 +1,13 @@
-// Chat prompts for BitNet b1.58 2B4T as text (docs/model.md §6.6).
+// Chat prompts as text: BitNet b1.58 2B4T's format (docs/model.md §6.6) and
+// the formats of the other ternary families' instruct models (Llama 3,
+// Falcon 3, ChatML). There is no Jinja engine: a file's template is
+// recognised by the markers it contains (DetectChatTemplate), as llama.cpp's
+// llm_chat_detect_template does, and rendered by the code below.
 #ifndef TERNARY_TOKENIZER_CHAT_TEMPLATE_H_
 #define TERNARY_TOKENIZER_CHAT_TEMPLATE_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,7 +31,67 @@ enum class ChatTemplate {
   // "User: c<|eot_id|>Assistant: ", assistant "c" (no terminator); content
   // as is. Only for reproducing llama.cpp/bitnet.cpp prompts.
   kLlamaCppBitnet,
+  // Llama 3 Instruct (Llama3-8B-1.58): "<|start_header_id|>role
+  // <|end_header_id|>\n\ncontent<|eot_id|>", content trimmed.
+  kLlama3,
+  // Falcon 3 (Falcon3-*-1.58bit, Falcon-E): "<|role|>\ncontent\n".
+  kFalcon3,
+  // ChatML: "<|im_start|>role\ncontent<|im_end|>\n".
+  kChatML,
 };
+
+// The names --chat-template takes (llama.cpp's names where it has one).
+inline constexpr std::string_view kChatTemplateNames =
+    "bitnet, bitnet-llamacpp, llama3, falcon3, chatml";
+
+inline std::string_view ChatTemplateName(ChatTemplate t) noexcept {
+  switch (t) {
+    case ChatTemplate::kHuggingFace:
+      return "bitnet";
+    case ChatTemplate::kLlamaCppBitnet:
+      return "bitnet-llamacpp";
+    case ChatTemplate::kLlama3:
+      return "llama3";
+    case ChatTemplate::kFalcon3:
+      return "falcon3";
+    case ChatTemplate::kChatML:
+      return "chatml";
+  }
+  return "?";
+}
+
+inline std::optional<ChatTemplate> ParseChatTemplateName(
+    std::string_view name) noexcept {
+  for (ChatTemplate t :
+       {ChatTemplate::kHuggingFace, ChatTemplate::kLlamaCppBitnet,
+        ChatTemplate::kLlama3, ChatTemplate::kFalcon3, ChatTemplate::kChatML}) {
+    if (name == ChatTemplateName(t)) return t;
+  }
+  return std::nullopt;
+}
+
+// The format a file's Jinja chat template writes, from markers only it
+// contains; nullopt when none matches (the caller picks a fallback and says
+// so). A template name ("llama3") is accepted too.
+inline std::optional<ChatTemplate> DetectChatTemplate(std::string_view jinja) {
+  if (auto named = ParseChatTemplateName(jinja)) return named;
+  auto has = [&](std::string_view marker) {
+    return jinja.find(marker) != std::string_view::npos;
+  };
+  if (has("<|im_start|>")) return ChatTemplate::kChatML;
+  if (has("<|start_header_id|>") && has("<|end_header_id|>")) {
+    return ChatTemplate::kLlama3;
+  }
+  if (has("<|assistant|>") && has("<|user|>")) return ChatTemplate::kFalcon3;
+  // 2B4T's trained format: "message['role'] | capitalize + ': ' + ...
+  // '<|eot_id|>'". Microsoft's GGUF carries a legacy "Human: ...
+  // BITNETAssistant: " template that makes the model loop (docs/model.md
+  // §6.6): the trained format replaces it.
+  if ((has("capitalize") && has("<|eot_id|>")) || has("BITNETAssistant")) {
+    return ChatTemplate::kHuggingFace;
+  }
+  return std::nullopt;
+}
 
 namespace detail {
 
@@ -93,6 +158,31 @@ inline std::string ApplyChatTemplate(
       out += "<|eot_id|>";
     }
     if (add_generation_prompt) out += "Assistant: ";
+    return out;
+  }
+  if (chat_template == ChatTemplate::kLlama3) {
+    for (const ChatMessage& m : messages) {
+      out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n";
+      out += detail::TrimPython(m.content);
+      out += "<|eot_id|>";
+    }
+    if (add_generation_prompt) {
+      out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+    }
+    return out;
+  }
+  if (chat_template == ChatTemplate::kFalcon3) {
+    for (const ChatMessage& m : messages) {
+      out += "<|" + m.role + "|>\n" + m.content + "\n";
+    }
+    if (add_generation_prompt) out += "<|assistant|>\n";
+    return out;
+  }
+  if (chat_template == ChatTemplate::kChatML) {
+    for (const ChatMessage& m : messages) {
+      out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+    }
+    if (add_generation_prompt) out += "<|im_start|>assistant\n";
     return out;
   }
   // llama.cpp writes "Assistant: " after every user message, whatever

@@ -1,0 +1,31 @@
+// The options of Model::Load and Model::Forward, apart from the model so
+// that light headers (runtime/engine.h) can name them without the kernels.
+#ifndef TERNARY_MODEL_OPTIONS_H_
+#define TERNARY_MODEL_OPTIONS_H_
+
+#include "ternary/nn/head_precision.h"
+
+namespace ternary {
+
+// Choices made when a model is loaded.
+struct LoadOptions {
+  // Storage of the embedding table and LM head (nn/embedding.h): kAuto keeps
+  // the checkpoint's values exactly in the narrowest type; kQ8 halves the
+  // head's bytes (and decode time spent in it) at a small accuracy cost.
+  nn::HeadPrecision head = nn::HeadPrecision::kAuto;
+  // With the I2S format, use a GGUF's I2_S projections in place from the
+  // memory-mapped file (zero copy; the model keeps the file mapped) instead
+  // of repacking them into memory of its own.
+  bool map_weights = true;
+};
+
+// Which positions of a Forward call produce logits.
+enum class Logits {
+  kAll,   // one row of vocab logits per input token
+  kLast,  // only the last token's row
+  kNone,  // fill the KV cache only
+};
+
+}  // namespace ternary
+
+#endif  // TERNARY_MODEL_OPTIONS_H_

@@ -1,0 +1,444 @@
+// The definitions of ternary::Engine (runtime/engine.h). They instantiate
+// the model for every packing × activation policy and every SIMD target, so
+// they are compiled once per program: include this header in exactly one
+// .cc file (the `ternary::runtime` library is that file, prebuilt), and
+// only runtime/engine.h everywhere else.
+#ifndef TERNARY_RUNTIME_ENGINE_IMPL_H_
+#define TERNARY_RUNTIME_ENGINE_IMPL_H_
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ternary/model/checkpoint.h"
+#include "ternary/model/load_tokenizer.h"
+#include "ternary/model/model.h"
+#include "ternary/model/random_weights.h"
+#include "ternary/model/sampling.h"
+#include "ternary/model/weights.h"
+#include "ternary/runtime/engine.h"
+#include "ternary/runtime/policy_names.h"
+#include "ternary/runtime/stop_strings.h"
+#include "ternary/tokenizer/stream_decoder.h"
+#include "ternary/util/error.h"
+#include "ternary/util/thread_pool.h"
+
+namespace ternary {
+namespace runtime_detail {
+
+// Values a model of this config reads from its source (what FromSource
+// asks for): the unit of EngineOptions::on_progress.
+inline uint64_t SourceValues(const ModelConfig& c) {
+  const uint64_t h = c.dims.hidden, f = c.dims.ffn, v = c.dims.vocab;
+  const uint64_t qd = c.q_dim(), kv = c.kv_dim();
+  const uint64_t layer = 2 * h + qd + f                // norms
+                         + (qd + 2 * kv) * h + h * qd  // attention
+                         + 3 * f * h;                  // FFN
+  return v * h * (c.tie_word_embeddings ? 1 : 2) + h +
+         layer * static_cast<uint64_t>(c.dims.layers);
+}
+
+// Forwards a WeightSource and reports each tensor's values as read. The
+// zero-copy path of a mapped GGUF (PackedI2S, Retain) is forwarded too.
+template <WeightSource S>
+class ProgressSource {
+ public:
+  using Callback = std::function<void(uint64_t, uint64_t)>;
+  ProgressSource(S& source, const Callback& callback)
+      : source_(source),
+        callback_(callback),
+        total_(SourceValues(source.config())) {}
+
+  ModelConfig config() const { return source_.config(); }
+
+  TernaryMatrix Ternary(TensorId id, size_t rows, size_t cols) const {
+    TernaryMatrix m = source_.Ternary(id, rows, cols);
+    Add(uint64_t{rows} * cols);
+    return m;
+  }
+  AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
+    AlignedBuffer<float> out = source_.Floats(id, rows, cols);
+    Add(uint64_t{rows} * cols);
+    return out;
+  }
+  auto PackedI2S(TensorId id, size_t rows, size_t cols) const requires
+      requires(S& s) {
+    s.PackedI2S(id, rows, cols);
+  }
+  {
+    auto p = source_.PackedI2S(id, rows, cols);
+    if (p) Add(uint64_t{rows} * cols);
+    return p;
+  }
+  auto Retain() const requires requires(S& s) { s.Retain(); }
+  { return source_.Retain(); }
+
+ private:
+  void Add(uint64_t n) const {
+    done_ += n;
+    if (callback_) callback_(std::min(done_, total_), total_);
+  }
+
+  S& source_;
+  const Callback& callback_;
+  uint64_t total_;
+  mutable uint64_t done_ = 0;
+};
+
+inline double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+inline size_t ThreadsOrAll(size_t threads) {
+  return threads != 0
+             ? threads
+             : std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+
+}  // namespace runtime_detail
+
+// The Engine of one policy: a Model with runtime dimensions and its State.
+template <ModelPolicy P>
+class EngineImpl final : public Engine {
+ public:
+  using M = Model<kDynamicDims, P>;
+
+  EngineImpl(size_t threads, M model)
+      : Engine(threads, 0), model_(std::move(model)) {
+    state_ = model_.NewState();
+    context_ = static_cast<size_t>(
+        std::max(model_.config().max_position_embeddings, 1));
+  }
+
+  const M& model() const noexcept { return model_; }
+
+  const ModelConfig& config() const noexcept override {
+    return model_.config();
+  }
+  std::string_view packing() const noexcept override {
+    return P::Format::kName;
+  }
+  std::string_view act() const noexcept override {
+    return std::is_same_v<typename P::Act, quant::A4> ? "a4" : "a8";
+  }
+  std::string_view head_precision() const noexcept override {
+    return nn::HeadPrecisionName(model_.head().precision());
+  }
+  WeightMemory Memory() const override {
+    WeightMemory m;
+    const ModelConfig& c = model_.config();
+    m.tables = model_.embedding().bytes() +
+               (c.tie_word_embeddings ? 0 : model_.head().bytes());
+    m.ternary = model_.WeightBytes() - m.tables;
+    m.norms = (uint64_t(c.dims.layers) *
+                   (2 * c.dims.hidden + c.q_dim() + c.dims.ffn) +
+               c.dims.hidden) *
+              sizeof(float);
+    return m;
+  }
+  size_t StateBytes() const noexcept override { return state_.bytes(); }
+
+ private:
+  void RunForward(std::span<const int32_t> tokens, float* logits,
+                  Logits which) override {
+    model_.Forward(tokens, state_, logits, which, pool());
+  }
+  void ResetState(size_t reserve) override {
+    // Keep the buffers (and their mapped pages) when they are big enough.
+    if (reserve <= state_.cache().capacity()) {
+      state_.Reset();
+    } else {
+      state_ = model_.NewState(reserve);
+    }
+  }
+  void TruncateState(size_t n) override { state_.Truncate(n); }
+
+  M model_;
+  typename M::State state_;
+};
+
+// ---------------------------------------------------------------------------
+// Out-of-line definitions (one TU per program; see the top of this file).
+
+std::string_view FinishReasonName(FinishReason reason) noexcept {
+  switch (reason) {
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kEndOfText:
+      return "end_of_text";
+    case FinishReason::kStopString:
+      return "stop_string";
+    case FinishReason::kContextFull:
+      return "context_full";
+    case FinishReason::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+Engine::Engine(size_t threads, size_t context)
+    : pool_(
+          std::make_unique<ThreadPool>(runtime_detail::ThreadsOrAll(threads))),
+      context_(context) {}
+
+Engine::~Engine() = default;
+
+size_t Engine::threads() const noexcept { return pool_->NumThreads(); }
+
+std::unique_ptr<Engine> Engine::Load(const std::filesystem::path& path,
+                                     const EngineOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  // The tokenizer first: a broken tokenizer fails before minutes of
+  // weight loading.
+  ModelTokenizer tok = LoadTokenizer(
+      path, TokenizerLoadOptions{
+                .pretokenizer = ParsePreTokenizerChoice(options.pretokenizer)});
+  std::optional<ChatTemplate> chat;
+  if (!options.chat_template.empty()) {
+    chat = ParseChatTemplateName(options.chat_template);
+    if (!chat) {
+      throw UsageError("chat template '" + options.chat_template +
+                       "' is not one of: " + std::string(kChatTemplateNames));
+    }
+  }
+  std::unique_ptr<Engine> engine = WithPolicy(
+      options.packing, options.act, [&]<class P>(P) -> std::unique_ptr<Engine> {
+        auto model = WithCheckpoint(path, [&](auto& source,
+                                              const std::string& name) {
+          runtime_detail::ProgressSource progress(source, options.on_progress);
+          return Model<kDynamicDims, P>::FromSource(
+              progress, name,
+              LoadOptions{.head = options.head,
+                          .map_weights = options.map_weights});
+        });
+        return std::make_unique<EngineImpl<P>>(options.threads,
+                                               std::move(model));
+      });
+  engine->chat_template_ = chat ? *chat
+                                : DetectChatTemplate(tok.chat_template)
+                                      .value_or(ChatTemplate::kHuggingFace);
+  engine->tokenizer_ = std::make_unique<ModelTokenizer>(std::move(tok));
+  if (options.context != 0) engine->context_ = options.context;
+  engine->load_seconds_ = runtime_detail::SecondsSince(start);
+  return engine;
+}
+
+std::unique_ptr<Engine> Engine::Random(const ModelConfig& config,
+                                       const EngineOptions& options,
+                                       uint64_t seed) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<Engine> engine = WithPolicy(
+      options.packing, options.act, [&]<class P>(P) -> std::unique_ptr<Engine> {
+        RandomWeights weights(config, seed);
+        runtime_detail::ProgressSource progress(weights, options.on_progress);
+        auto model = Model<kDynamicDims, P>::FromSource(
+            progress, "random",
+            LoadOptions{.head = options.head,
+                        .map_weights = options.map_weights});
+        return std::make_unique<EngineImpl<P>>(options.threads,
+                                               std::move(model));
+      });
+  if (options.context != 0) engine->context_ = options.context;
+  engine->load_seconds_ = runtime_detail::SecondsSince(start);
+  return engine;
+}
+
+const ModelTokenizer& Engine::tokenizer() const {
+  if (!tokenizer_) {
+    throw UsageError("this engine has no tokenizer (Engine::Random)");
+  }
+  return *tokenizer_;
+}
+
+std::vector<int32_t> Engine::Tokenize(std::string_view text, bool add_bos,
+                                      bool parse_special) const {
+  const ModelTokenizer& tok = tokenizer();
+  return tok.tokenizer.Encode(text,
+                              EncodeOptions{.add_bos = add_bos && tok.add_bos,
+                                            .parse_special = parse_special});
+}
+
+std::string Engine::Detokenize(std::span<const int32_t> ids) const {
+  return tokenizer().tokenizer.Decode(ids, DecodeOptions{.skip_special = true});
+}
+
+std::string Engine::ChatPrompt(std::span<const ChatMessage> messages) const {
+  return ApplyChatTemplate(messages, /*add_generation_prompt=*/true,
+                           chat_template_);
+}
+
+void Engine::Forward(std::span<const int32_t> tokens, float* logits,
+                     Logits which) {
+  RunForward(tokens, logits, which);
+  cached_.insert(cached_.end(), tokens.begin(), tokens.end());
+}
+
+std::vector<float> Engine::Forward(std::span<const int32_t> tokens,
+                                   Logits which) {
+  const size_t rows = which == Logits::kAll    ? tokens.size()
+                      : which == Logits::kLast ? (tokens.empty() ? 0 : 1)
+                                               : 0;
+  std::vector<float> out(rows * vocab());
+  Forward(tokens, out.data(), which);
+  return out;
+}
+
+void Engine::Reset(size_t reserve) {
+  cached_.clear();
+  ResetState(reserve);
+}
+
+void Engine::Truncate(size_t n) {
+  if (n >= cached_.size()) return;
+  TruncateState(n);
+  cached_.resize(n);
+}
+
+GenerateResult Engine::Generate(std::string_view prompt,
+                                const GenerateOptions& options,
+                                const OnText& on_text) {
+  const std::vector<int32_t> ids =
+      Tokenize(prompt, options.add_bos, options.parse_special);
+  return Generate(std::span<const int32_t>(ids), options, on_text);
+}
+
+GenerateResult Engine::Generate(std::span<const int32_t> prompt,
+                                const GenerateOptions& options,
+                                const OnText& on_text) {
+  const ModelTokenizer& tok = tokenizer();
+  if (prompt.empty()) {
+    throw UsageError("the prompt is empty (and there is no BOS)");
+  }
+  if (prompt.size() > context_) {
+    throw UsageError("the prompt has " + std::to_string(prompt.size()) +
+                     " tokens, more than the context of " +
+                     std::to_string(context_));
+  }
+  GenerateResult r;
+  r.prompt_tokens = prompt.size();
+
+  // Reuse the longest prefix the cache shares with this prompt; at least
+  // one token runs, for the logits of the last position.
+  size_t keep = 0;
+  while (keep < cached_.size() && keep < prompt.size() &&
+         cached_[keep] == prompt[keep]) {
+    ++keep;
+  }
+  keep = std::min(keep, prompt.size() - 1);
+  Truncate(keep);
+  r.cached_tokens = keep;
+
+  Sampler sampler(options.sampling);
+  for (int32_t id : prompt) sampler.Accept(id);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<float> logits = Forward(prompt.subspan(keep), Logits::kLast);
+  r.prompt_seconds = runtime_detail::SecondsSince(start);
+  start = std::chrono::steady_clock::now();
+
+  // The tokens that end a text: the tokenizer's EOS and end of turn, and
+  // the config's eos_token_id.
+  std::vector<int32_t> ends;
+  for (int64_t id :
+       {int64_t{tok.tokenizer.eos_id()}, int64_t{tok.tokenizer.eot_id()},
+        int64_t{config().eos_token_id}}) {
+    if (id >= 0 && id < int64_t(vocab())) ends.push_back(int32_t(id));
+  }
+  auto is_end = [&](int32_t id) {
+    return std::find(ends.begin(), ends.end(), id) != ends.end();
+  };
+
+  StreamDecoder decoder(tok.tokenizer, DecodeOptions{.skip_special = true});
+  StopStrings stops(options.stop);
+  bool cancelled = false;
+  auto emit = [&](const std::string& text) {
+    if (text.empty()) return;
+    r.text += text;
+    if (on_text && !cancelled && !on_text(text)) cancelled = true;
+  };
+
+  r.finish = FinishReason::kLength;
+  for (int64_t i = 0; options.max_tokens < 0 || i < options.max_tokens; ++i) {
+    if (options.ignore_eos) {
+      for (int32_t id : ends) {
+        logits[size_t(id)] = -std::numeric_limits<float>::infinity();
+      }
+    }
+    const int32_t id = sampler.Sample(logits);
+    if (is_end(id)) {
+      r.finish = FinishReason::kEndOfText;
+      break;
+    }
+    r.tokens.push_back(id);
+    sampler.Accept(id);
+    emit(stops.Push(decoder.Feed(id)));
+    if (stops.stopped()) {
+      r.finish = FinishReason::kStopString;
+      break;
+    }
+    if (cancelled) {
+      r.finish = FinishReason::kCancelled;
+      break;
+    }
+    if (options.max_tokens >= 0 && i + 1 == options.max_tokens) break;
+    if (position() + 1 > context_) {
+      r.finish = FinishReason::kContextFull;
+      break;
+    }
+    Forward(std::span<const int32_t>(&id, 1), logits.data(), Logits::kLast);
+  }
+  if (!stops.stopped() && !cancelled) {
+    emit(stops.Push(decoder.Flush()));
+    if (stops.stopped()) {
+      r.finish = FinishReason::kStopString;
+    } else {
+      emit(stops.Flush());
+    }
+  }
+  r.generate_seconds = runtime_detail::SecondsSince(start);
+  return r;
+}
+
+GenerateResult Engine::Chat(std::span<const ChatMessage> messages,
+                            const GenerateOptions& options,
+                            const OnText& on_text) {
+  std::vector<ChatMessage> kept(messages.begin(), messages.end());
+  size_t dropped = 0;
+  std::vector<int32_t> ids;
+  for (;;) {
+    ids = Tokenize(ChatPrompt(kept), options.add_bos, /*parse_special=*/true);
+    if (ids.size() + 1 <= context_) break;
+    // Leave out the oldest message after the system ones, never the last;
+    // then any assistant messages that would open the conversation.
+    auto first = std::find_if(kept.begin(), kept.end(),
+                              [](const auto& m) { return m.role != "system"; });
+    if (first == kept.end() || first + 1 == kept.end()) break;
+    first = kept.erase(first);
+    ++dropped;
+    while (first != kept.end() && first + 1 != kept.end() &&
+           first->role == "assistant") {
+      first = kept.erase(first);
+      ++dropped;
+    }
+  }
+  GenerateResult r = Generate(std::span<const int32_t>(ids), options, on_text);
+  r.dropped_messages = dropped;
+  return r;
+}
+
+}  // namespace ternary
+
+#endif  // TERNARY_RUNTIME_ENGINE_IMPL_H_
