@@ -3,6 +3,8 @@
 set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config meson ccache libhwy-dev doctest-dev
       libbenchmark-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
+      # `ternary chat`: line editing and history on a terminal.
+      libedit-dev
       # scripts/fuzz.sh: libFuzzer (only a Recommends of clang-14) and
       # llvm-symbolizer for readable sanitizer reports.
       clang libclang-rt-dev llvm)

@@ -7,7 +7,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -136,6 +139,39 @@ TEST_CASE("Engine: a stop string ends the text before it") {
   // A stop string that never appears changes nothing.
   o.stop = {"zzz-not-in-the-text"};
   CHECK(e.Generate(ref.prompt, o).text == ref.greedy_text);
+}
+
+TEST_CASE("Engine: end of text, and ignore_eos") {
+  // The tiny model never samples its end-of-text tokens; a copy whose
+  // config.json declares the first greedy token (363) its eos_token_id
+  // ends at once, and with ignore_eos never samples that token.
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "ternary_engine_test_eos363";
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(kModel, dir);
+  std::string config;
+  {
+    std::ifstream in(dir / "config.json");
+    config.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t at = config.find("\"eos_token_id\": 4092");
+  REQUIRE(at != std::string::npos);
+  config.replace(at, 20, "\"eos_token_id\": 363");
+  std::ofstream(dir / "config.json") << config;
+  REQUIRE(Case0().greedy_ids.front() == 363);
+
+  auto e = Engine::Load(dir, EngineOptions{.threads = 1});
+  const GenerateResult ended = e->Generate(Case0().prompt, Greedy(20));
+  CHECK(ended.finish == FinishReason::kEndOfText);
+  CHECK(ended.tokens.empty());
+  CHECK(ended.text.empty());
+  GenerateOptions o = Greedy(20);
+  o.ignore_eos = true;
+  const GenerateResult on = e->Generate(Case0().prompt, o);
+  CHECK(on.finish == FinishReason::kLength);
+  CHECK(on.tokens.size() == 20);
+  CHECK(std::find(on.tokens.begin(), on.tokens.end(), 363) == on.tokens.end());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("Engine: the callback cancels") {
