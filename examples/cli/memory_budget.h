@@ -1,5 +1,6 @@
 // Up-front checks of allocations an argument sizes (--ctx, -p, -n): a
-// context beyond the model's, or a KV cache + logits larger than this
+// context beyond the model's, or a sequence's memory (KV cache,
+// activations, kernel scratch, logits) larger than this
 // machine's memory, is a one-line usage error naming the option instead of
 // a std::bad_alloc (or the OOM killer) minutes later.
 #ifndef TERNARY_EXAMPLES_CLI_MEMORY_BUDGET_H_
@@ -13,6 +14,7 @@
 #include <string_view>
 
 #include "cli/output.h"
+#include "ternary/kernels/quantized_acts.h"
 #include "ternary/model/config.h"
 #include "ternary/nn/attention.h"
 #include "ternary/util/error.h"
@@ -32,8 +34,8 @@ inline uint64_t PhysicalMemoryBytes() {
 }
 
 // Bytes one sequence of `positions` tokens allocates: the KV cache, the
-// activations of one forward batch, the attention scores of `threads`
-// threads, and `logit_rows` rows of logits.
+// activations of one forward batch, the kernels' scratch (KernelScratch in
+// Model::State, for `threads` threads) and `logit_rows` rows of logits.
 inline uint64_t SequenceBytes(const ModelConfig& c, uint64_t positions,
                               uint64_t logit_rows, uint64_t threads) {
   const uint64_t layers = uint64_t(c.dims.layers);
@@ -41,13 +43,26 @@ inline uint64_t SequenceBytes(const ModelConfig& c, uint64_t positions,
   const uint64_t qd = c.q_dim(), kv = c.kv_dim();
   const uint64_t vocab = uint64_t(c.dims.vocab);
   const uint64_t rows = std::min<uint64_t>(positions, kBatchRows);
+  const uint64_t widest = std::max({h, f, qd});  // a projection's input
   const uint64_t kv_cache = 2 * layers * kv * positions * sizeof(float);
   const uint64_t acts = rows * (3 * h + 2 * qd + 2 * f) * sizeof(float) +
-                        rows * std::max({h, f, qd});  // quantized input
+                        rows * widest;  // quantized input
+  const uint64_t logits = logit_rows * vocab * sizeof(float);
+  // KernelScratch (kernels/scratch.h), an estimate from above:
+  //  - prepared activations: one batch of the widest projection input in
+  //    its format's kernel layout; TL1/TL2 lookup tables are the largest,
+  //    32 bytes per pair (PreparedActBytes), i.e. 16 bytes per column, and
+  //    rows are padded (a QuantizedActs row padding is ample);
+  //  - attention scores: kQueryBlock rows of `positions` floats per thread,
+  //    doubled because AttentionScratch grows its buffer by doubling;
+  //  - the Q8 LM head's int8 input: one batch of padded hidden rows.
+  const uint64_t padded = widest + QuantizedActs::kRowPadding;
+  const uint64_t prepared = rows * 16 * padded;
   const uint64_t scores = 2 * threads * nn::AttentionScratch::kQueryBlock *
                           positions * sizeof(float);
-  const uint64_t logits = logit_rows * vocab * sizeof(float);
-  return kv_cache + acts + scores + logits;
+  const uint64_t head_acts = rows * (h + QuantizedActs::kRowPadding);
+  const uint64_t scratch = prepared + scores + head_acts;
+  return kv_cache + acts + scratch + logits;
 }
 
 // Throws UsageError naming `option` (e.g. "--ctx") when `positions` exceeds
@@ -69,7 +84,8 @@ inline void CheckMemory(std::string_view option, uint64_t value,
   if (have == 0 || state_bytes + weight_bytes <= have) return;
   std::string msg = std::string(option) + " " + std::to_string(value) +
                     " needs " + FormatBytes(state_bytes) +
-                    " of KV cache and logits";
+                    " for the sequence (KV cache, activations, "
+                    "kernel scratch, logits)";
   if (weight_bytes != 0) {
     msg += " (plus " + FormatBytes(weight_bytes) + " of weights)";
   }

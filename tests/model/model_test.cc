@@ -19,19 +19,11 @@
 #include "model/logit_compare.h"
 #include "ternary/model/generate.h"
 #include "ternary/model/random_weights.h"
+#include "ternary/quant/tl1.h"
+#include "ternary/quant/tl2.h"
 #include "ternary/util/error.h"
 #include "ternary/util/thread_pool.h"
 #include "test_util.h"
-#if __has_include("ternary/quant/tl1.h") && \
-                  __has_include("ternary/kernels/tl1-inl.h")
-#include "ternary/quant/tl1.h"
-#define TERNARY_TEST_HAVE_TL1 1
-#endif
-#if __has_include("ternary/quant/tl2.h") && \
-                  __has_include("ternary/kernels/tl2-inl.h")
-#include "ternary/quant/tl2.h"
-#define TERNARY_TEST_HAVE_TL2 1
-#endif
 
 namespace ternary {
 namespace {
@@ -144,16 +136,12 @@ void CheckReference(const std::string& name) {
 TEST_CASE("tiny-shakespeare I2S/A8 matches transformers") {
   CheckReference<quant::I2S>("i2s");
 }
-#ifdef TERNARY_TEST_HAVE_TL1
 TEST_CASE("tiny-shakespeare TL1/A8 matches transformers") {
   CheckReference<quant::TL1>("tl1");
 }
-#endif
-#ifdef TERNARY_TEST_HAVE_TL2
 TEST_CASE("tiny-shakespeare TL2/A8 matches transformers") {
   CheckReference<quant::TL2>("tl2");
 }
-#endif
 
 using TinyModel = Model<kDynamicDims, Policy<quant::I2S, quant::A8>>;
 

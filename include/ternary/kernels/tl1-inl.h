@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ternary/kernels/matmul_args.h"
+#include "ternary/kernels/ref/lut_blocks.h"
 #include "ternary/quant/tl1.h"
 #include "ternary/util/math.h"
 #endif  // TERNARY_KERNELS_TL1_INL_H_
@@ -191,29 +192,11 @@ struct Kernel<quant::TL1Layout<kRowsPerTile, kBK, kRowsPerChunk>>
     }
   }
 #else
-  // Scalar lookups in the same tables (HWY_SCALAR and targets without a
-  // SIMD TL kernel yet); int32 sums, exact.
+  // Scalar lookups in the same tables (kernels/ref/lut_blocks.h).
   template <size_t kT, bool kA4>
   static void Block(const uint8_t* w, const uint8_t* const (&lut)[kT],
                     int32_t* const (&sums)[kT]) {
-    constexpr size_t kLut = LutStepBytes(kA4);
-    for (size_t s = 0; s < L::kStepsPerBlock; ++s) {
-      for (size_t p = 0; p < 64; ++p) {
-        const uint8_t x = w[s * 64 + p];
-        const size_t tq = p / 16 % kU;
-        for (size_t t = 0; t < kT; ++t) {
-          const uint8_t* tab = lut[t] + s * kLut + 16 * tq;
-          if constexpr (kA4) {
-            sums[t][p] += ref::TableEntryA4(tab, x >> 4) +
-                          ref::TableEntryA4(tab + 16 * kU, x & 15);
-          } else {
-            sums[t][p] +=
-                ref::TableEntryA8(tab, tab + 16 * kU, x >> 4) +
-                ref::TableEntryA8(tab + 32 * kU, tab + 48 * kU, x & 15);
-          }
-        }
-      }
-    }
+    ref::Tl1Block<L, kT, kA4, LutStepBytes(kA4)>(w, lut, sums);
   }
 #endif  // TERNARY_HAVE_X86_DOT
 };

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ternary/kernels/matmul_args.h"
+#include "ternary/kernels/ref/lut_blocks.h"
 #include "ternary/quant/tl2.h"
 #include "ternary/util/math.h"
 #endif  // TERNARY_KERNELS_TL2_INL_H_
@@ -378,37 +379,13 @@ struct Kernel<quant::TL2Layout<kRowsPerTile, kBK>>
     }
   }
 #else
-  // Scalar lookups in the same tables; int32 sums, exact.
+  // Scalar lookups in the same tables (kernels/ref/lut_blocks.h).
   template <size_t kT, bool kA4, bool kThree, size_t kSteps>
   static void Block(const uint8_t* w, const uint8_t* signs,
                     const uint8_t* const (&lut)[kT],
                     int32_t* const (&sums)[kT]) {
-    constexpr size_t kLut = LutStepBytes(kA4);
-    for (size_t s = 0; s < kSteps; ++s) {
-      for (size_t pos = 0; pos < 32; ++pos) {
-        const uint8_t x = w[s * 32 + pos];
-        int sign_hi = 1, sign_lo = 1;
-        if constexpr (kThree) {
-          const size_t r = L::RowOfStepByte(pos), j = r % 16;
-          const uint8_t* wd = signs + s / 4 * 32 + 2 * j;
-          const unsigned word = wd[0] | unsigned{wd[1]} << 8;
-          const size_t i = s % 4 * 4 + r / 16;  // bit 15 − i: triple 2·(s%4)
-          sign_hi = (word >> (15 - i) & 1) ? -1 : 1;
-          sign_lo = (word >> (13 - i) & 1) ? -1 : 1;  // triple 2·(s%4) + 1
-        }
-        for (size_t t = 0; t < kT; ++t) {
-          const uint8_t* tab = lut[t] + s * kLut;
-          if constexpr (kA4) {
-            sums[t][pos] += sign_hi * ref::TableEntryA4(tab, x >> 4) +
-                            sign_lo * ref::TableEntryA4(tab + 16, x & 15);
-          } else {
-            sums[t][pos] +=
-                sign_hi * ref::TableEntryA8(tab, tab + 16, x >> 4) +
-                sign_lo * ref::TableEntryA8(tab + 32, tab + 48, x & 15);
-          }
-        }
-      }
-    }
+    ref::Tl2Block<L, kT, kA4, kThree, kSteps, LutStepBytes(kA4)>(w, signs, lut,
+                                                                 sums);
   }
 #endif  // TERNARY_HAVE_X86_DOT
 };

@@ -3,29 +3,15 @@
 # -> convert-ms-to-gguf-bitnet.py --outtype f32 -> llama-quantize ... I2_S 1) on a COPY of an HF bf16
 # folder, then evaluate the result with bitnet.cpp's libllama (peer_logits) and compare.
 # usage: make_bitnet_cpp_i2s.sh HF_BF16_FOLDER NAME OUTDIR [REFERENCE.json]
-# Env: BNB (bitnet.cpp built by build_peers.sh; default $PEERS_WORK/bitnet.cpp, PEERS_WORK =
-# ${TMPDIR:-/tmp}/ternary-peers), GGUF_WORK (work files; default ${TMPDIR:-/tmp}/gguf-work),
-# PY (python3 with numpy and torch).
+# Env: BNB, GGUF_WORK, PY (common.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$1" && pwd); NAME=$2; REF=${4:-$SRC/reference.json}
 REF=$(cd "$(dirname "$REF")" && pwd)/$(basename "$REF")
 mkdir -p "$3"; OUT=$(cd "$3" && pwd)
-BNB=${BNB:-${PEERS_WORK:-${TMPDIR:-/tmp}/ternary-peers}/bitnet.cpp}; PY=${PY:-python3}
-WORK=${GGUF_WORK:-${TMPDIR:-/tmp}/gguf-work}
-export PYTHONPATH=$BNB/3rdparty/llama.cpp/gguf-py:$HERE/safetensors_shim
-M=$WORK/$NAME/hf            # general.name is taken from the parent folder name -> "$NAME"
-rm -rf "${WORK:?}/$NAME"; mkdir -p "$WORK/$NAME"; cp -r "$SRC" "$M"
-# input-side workaround (no peer code change): convert-ms-to-gguf-bitnet.py always writes
-# tokenizer.ggml.add_bos_token itself, and gguf-py's SpecialVocab writes it again when
-# tokenizer_config.json has "add_bos_token" -> "Duplicated key name". Drop the key from the copy
-# (the value written is the same: true).
-"$PY" - "$M" <<'PYEOF'
-import json, sys, os
-p = os.path.join(sys.argv[1], "tokenizer_config.json")
-if os.path.exists(p):
-    d = json.load(open(p)); d.pop("add_bos_token", None); json.dump(d, open(p, "w"), indent=2)
-PYEOF
+# shellcheck source=common.sh
+. "$HERE/common.sh"
+copy_hf "$SRC" "$NAME"      # M: the copy (add_bos_token dropped) in $WORK/$NAME
 cd "$BNB"
 "$PY" utils/convert-helper-bitnet.py "$M" 2>&1 | tee "$WORK/$NAME/convert-helper.log" | grep -v "Quantizing model\|Writing tensor\|converting to i2_s\|type =    f32, size"
 cp "$M/ggml-model-i2s-bitnet.gguf" "$OUT/bitnet.cpp-i2_s.gguf"

@@ -9,27 +9,15 @@
 #   4. inspect_tq.py: decodes every ternary tensor of the three files and checks it against the
 #      absmean-ternarised bf16 masters
 # usage: make_bitnet_cpp_tq.sh HF_BF16_FOLDER NAME OUTDIR PROMPTS.txt
-# Env: BNB (bitnet.cpp built by build_peers.sh; default $PEERS_WORK/bitnet.cpp, PEERS_WORK =
-# ${TMPDIR:-/tmp}/ternary-peers), GGUF_WORK (work files; default ${TMPDIR:-/tmp}/gguf-work),
-# PY (python3 with numpy and torch).
+# Env: BNB, GGUF_WORK, PY (common.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$1" && pwd); NAME=$2; OUT=$3; PROMPTS=$(cd "$(dirname "$4")" && pwd)/$(basename "$4")
-BNB=${BNB:-${PEERS_WORK:-${TMPDIR:-/tmp}/ternary-peers}/bitnet.cpp}; PY=${PY:-python3}
-WORK=${GGUF_WORK:-${TMPDIR:-/tmp}/gguf-work}
-export PYTHONPATH=$BNB/3rdparty/llama.cpp/gguf-py:$HERE/safetensors_shim
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
-W=$WORK/$NAME; M=$W/hf      # general.name is taken from the parent folder name -> "$NAME"
-rm -rf "${W:?}"; mkdir -p "$W"; cp -r "$SRC" "$M"
+copy_hf "$SRC" "$NAME"      # W=$WORK/$NAME; M: the copy (add_bos_token dropped)
 rm -f "$M"/README.md "$M"/*.gguf
-# input-side workaround (no peer code change), as in make_bitnet_cpp_i2s.sh: drop "add_bos_token"
-# from the copy's tokenizer_config.json, else "Duplicated key name 'tokenizer.ggml.add_bos_token'".
-"$PY" - "$M" <<'PYEOF'
-import json, sys, os
-p = os.path.join(sys.argv[1], "tokenizer_config.json")
-if os.path.exists(p):
-    d = json.load(open(p)); d.pop("add_bos_token", None); json.dump(d, open(p, "w"), indent=2)
-PYEOF
 cd "$BNB"
 "$PY" utils/convert-helper-bitnet.py "$M" > "$W/convert-helper.log" 2>&1
 cp "$M/ggml-model-i2s-bitnet.gguf" "$OUT/bitnet.cpp-i2_s.gguf"
