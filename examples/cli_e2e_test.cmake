@@ -10,42 +10,7 @@ cmake_minimum_required(VERSION 3.21)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
-# run_cli(<rc> [INPUT <file>] args...): runs ternary; sets `out` and `err`.
-function(run_cli expected_rc)
-  set(input_args)
-  if(ARGV1 STREQUAL "INPUT")
-    set(input_args INPUT_FILE "${ARGV2}")
-    list(REMOVE_AT ARGN 0 1)
-  endif()
-  execute_process(COMMAND "${TERNARY}" ${ARGN} ${input_args}
-                  RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e
-                  TIMEOUT 120)
-  if(NOT rc STREQUAL expected_rc)
-    message(FATAL_ERROR
-            "ternary ${ARGN}: exit ${rc}, expected ${expected_rc}\n"
-            "stdout: ${o}\nstderr: ${e}")
-  endif()
-  if(NOT expected_rc EQUAL 0)
-    string(STRIP "${e}" line)
-    if(line STREQUAL "" OR line MATCHES "\n")
-      message(FATAL_ERROR "ternary ${ARGN}: expected one error line, got '${e}'")
-    endif()
-  endif()
-  set(out "${o}" PARENT_SCOPE)
-  set(err "${e}" PARENT_SCOPE)
-endfunction()
-
-function(expect_match text regex what)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "${what}: '${text}' does not match '${regex}'")
-  endif()
-endfunction()
-
-function(expect_equal a b what)
-  if(NOT a STREQUAL b)
-    message(FATAL_ERROR "${what}:\n'${a}'\n!=\n'${b}'")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_lib.cmake)
 
 file(READ "${MODEL}/reference.json" reference)
 string(JSON prompt0 GET "${reference}" cases 0 prompt)
@@ -65,13 +30,17 @@ function(heldout_slice path bytes)
   file(WRITE "${path}" "${text}")
 endfunction()
 
-# Perplexity output: the last stdout line is "perplexity: X", X finite and
-# plausible for a 4096-token vocabulary.
+# Perplexity output: the last stdout line is llama-perplexity's
+# "Final estimate: PPL = X +/- E", X finite and plausible for a 4096-token
+# vocabulary.
 function(expect_perplexity_line text what)
   string(STRIP "${text}" text)
   string(REGEX REPLACE "^.*\n" "" last_line "${text}")
-  expect_match("${last_line}" "^perplexity: [0-9]+\\.[0-9]+$" "${what}")
-  string(REGEX REPLACE "^perplexity: ([0-9]+)\\..*$" "\\1" whole "${last_line}")
+  expect_match("${last_line}"
+               "^Final estimate: PPL = [0-9]+\\.[0-9]+ \\+/- [0-9]+\\.[0-9]+$"
+               "${what}")
+  string(REGEX REPLACE "^Final estimate: PPL = ([0-9]+)\\..*$" "\\1" whole
+         "${last_line}")
   if(whole LESS 1 OR whole GREATER 4096)
     message(FATAL_ERROR "${what}: implausible ${last_line}")
   endif()
@@ -186,10 +155,10 @@ elseif(PART STREQUAL "generate")
   # --temp 0 is greedy: transformers' greedy continuation (reference.json),
   # which `ternary logits --generate` also reproduces (cli_test.cmake).
   run_cli(0 generate -m ${M} -p "${prompt0}" -n 48 --temp 0 -t 2)
-  expect_equal("${out}" "${greedy0}" "--temp 0 vs reference greedy_text")
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "--temp 0 vs reference greedy_text")
   run_cli(0 generate -m ${M} -p "${prompt0}" -n 48 --temp 0 --act a8
           --packing i2s -t 1)
-  expect_equal("${out}" "${greedy0}" "--temp 0 -t 1")
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "--temp 0 -t 1")
   # ... and `ternary logits --generate` gives the same greedy ids.
   list(JOIN ids0 "," ids0_csv)
   run_cli(0 logits -m ${M} --ids ${ids0_csv} --generate 48 -t 1)
@@ -203,7 +172,7 @@ elseif(PART STREQUAL "generate")
   endforeach()
   # Without -m: the embedded default model.
   run_cli(0 generate -p "${prompt0}" -n 48 --temp 0 -t 1)
-  expect_equal("${out}" "${greedy0}" "default model")
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "default model")
   # A full context stops generation with a message, exit 0.
   run_cli(0 generate -m ${M} -p "${prompt0}" -n 100 -c 16 --temp 0 -t 1)
   expect_match("${err}" "context is full" "-c 16")
@@ -213,9 +182,57 @@ elseif(PART STREQUAL "generate")
   # The prompt from a file.
   file(WRITE ${WORK}/prompt.txt "${prompt0}")
   run_cli(0 generate -m ${M} -f ${WORK}/prompt.txt -n 48 --temp 0 -t 1)
-  expect_equal("${out}" "${greedy0}" "-f prompt file")
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "-f prompt file")
   # A4 activations run and produce text.
   run_cli(0 generate -m ${M} -p "${prompt0}" -n 8 --act a4 --seed 1 -t 1)
+  # The prompt from a pipe, and from -f - (stdin).
+  run_cli(0 INPUT ${WORK}/prompt.txt generate -m ${M} -n 48 --temp 0 -t 1)
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "prompt from a pipe")
+  run_cli(0 INPUT ${WORK}/prompt.txt generate -m ${M} -f - -n 48 --temp 0)
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "-f -")
+  file(WRITE ${WORK}/empty.txt "")
+  run_cli(2 INPUT ${WORK}/empty.txt generate -m ${M} -n 4)
+  # --no-display-prompt: the continuation only.
+  run_cli(0 generate -m ${M} -p "${prompt0}" -n 48 --temp 0 -t 1
+          --no-display-prompt)
+  expect_equal("${out}" "${greedy0}\n" "--no-display-prompt")
+  # -p escapes as llama-cli's (on by default): "\n" in the text is a newline.
+  string(REPLACE "\n" "\\n" escaped "${prompt0}")
+  run_cli(0 generate -m ${M} -p "${escaped}" -n 48 --temp 0 -t 1 -e)
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "-e")
+  run_cli(0 generate -m ${M} -p "${escaped}" -n 4 --temp 0 -t 1 --no-escape)
+  string(FIND "${out}" "${escaped}" at)
+  expect_equal("${at}" "0" "--no-escape keeps the backslash")
+  # Stop strings (-r, --reverse-prompt, --stop): the text ends before the
+  # first one, which is not printed.
+  string(FIND "${greedy0}" "sir" at)
+  string(SUBSTRING "${greedy0}" 0 ${at} before_sir)
+  run_cli(0 generate -m ${M} -p "${prompt0}" -n 48 --temp 0 -t 1 -r sir)
+  expect_equal("${out}" "${prompt0}${before_sir}\n" "-r sir")
+  expect_match("${err}" "stop: stop string" "-r sir reason")
+  run_cli(0 generate -m ${M} -p "${prompt0}" -n 48 --temp 0 -t 1
+          --stop "no such text" --reverse-prompt "ROMEO:\nWhat")
+  string(FIND "${greedy0}" "ROMEO:\nWhat" at)
+  string(SUBSTRING "${greedy0}" 0 ${at} before)
+  expect_equal("${out}" "${prompt0}${before}\n" "--reverse-prompt over tokens")
+  # --ignore-eos. The tiny model never samples its end-of-text tokens, so a
+  # copy declares the first greedy token (" is", 363) its eos_token_id: the
+  # text then ends at once, and --ignore-eos never samples that token.
+  file(COPY ${M}/ DESTINATION ${WORK}/eos363)
+  file(READ ${WORK}/eos363/config.json cfg)
+  string(REPLACE "\"eos_token_id\": 4092" "\"eos_token_id\": 363" cfg "${cfg}")
+  file(WRITE ${WORK}/eos363/config.json "${cfg}")
+  run_cli(0 generate -m ${WORK}/eos363 -p "${prompt0}" -n 20 --temp 0 -t 1
+          --no-display-prompt)
+  expect_equal("${out}" "\n" "eos 363: nothing generated")
+  expect_match("${err}" "generation 0 tokens.*stop: end of text" "eos 363")
+  run_cli(0 generate -m ${WORK}/eos363 -p "${prompt0}" -n 20 --temp 0 -t 1
+          --no-display-prompt --ignore-eos)
+  expect_match("${err}" "generation 20 tokens" "--ignore-eos")
+  run_cli(0 tokenize -m ${WORK}/eos363 -p "${out}" --ids-only --no-bos)
+  if(out MATCHES "(\\[| )363(,|\\])")
+    message(FATAL_ERROR "--ignore-eos sampled the end token: ${out}")
+  endif()
 
 elseif(PART STREQUAL "tokenize")
   set(M "${MODEL}")
@@ -247,18 +264,108 @@ elseif(PART STREQUAL "tokenize")
 
 elseif(PART STREQUAL "perplexity")
   heldout_slice(${WORK}/slice.txt 6000)
-  run_cli(0 perplexity -m ${MODEL} -f ${WORK}/slice.txt --ctx 128 -t 2)
+  # llama-perplexity's method (default): windows of -c tokens, the second
+  # half of each scored (-c 128: 63 tokens a window); -b and -ngl accepted.
+  run_cli(0 perplexity -m ${MODEL} -f ${WORK}/slice.txt -c 128 -t 2 -b 512
+          -ngl 99)
   expect_perplexity_line("${out}" "perplexity a8")
-  expect_match("${err}" "chunks of 127" "perplexity progress")
+  expect_match("${err}" "chunks of 128, scoring 63 tokens each"
+               "perplexity progress")
+  expect_match("${err}" "-ngl 99 ignored" "perplexity -ngl note")
   run_cli(0 perplexity -m ${MODEL} -f ${WORK}/slice.txt --ctx 128 --act a4
           -t 2 --json)
   string(JSON ppl GET "${out}" perplexity)
+  string(JSON error GET "${out}" error)
+  string(JSON tokens GET "${out}" tokens)
+  string(JSON chunks GET "${out}" chunks)
+  string(JSON method GET "${out}" method)
+  math(EXPR want "${chunks} * 63")
+  expect_equal("${tokens}" "${want}" "perplexity --json tokens = chunks x 63")
+  expect_equal("${method}" "second-half" "perplexity --json method")
+  expect_match("${ppl}" "^[0-9]+\\.[0-9]+$" "perplexity --json a4")
+  expect_match("${error}" "^[0-9]+\\.[0-9]+$" "perplexity --json error")
+  # --score-all: the earlier method, chunks of ctx - 1 after BOS, all scored.
+  run_cli(0 perplexity -m ${MODEL} -f ${WORK}/slice.txt -c 128 -t 2
+          --score-all --json)
   string(JSON tokens GET "${out}" tokens)
   string(JSON chunks GET "${out}" chunks)
   math(EXPR want "${chunks} * 127")
-  expect_equal("${tokens}" "${want}" "perplexity --json tokens = chunks x 127")
-  expect_match("${ppl}" "^[0-9]+\\.[0-9]+$" "perplexity --json a4")
+  expect_equal("${tokens}" "${want}" "--score-all tokens = chunks x 127")
+  # A text shorter than one window: a usage error naming -c.
   run_cli(2 perplexity -m ${MODEL} -f ${WORK}/slice.txt --ctx 100000)
+  expect_match("${err}" "fewer than one window of 100000 \\(-c 100000\\)"
+               "perplexity -c > text")
+  # A window past the trained context (1024): a warning, as llama.cpp's.
+  run_cli(0 perplexity -m ${MODEL} -f ${MODEL}/heldout.txt -c 1100 --chunks 1
+          -t 2)
+  expect_match("${err}" "warning: -c 1100 is beyond the model's trained context of 1024"
+               "perplexity -c 1100 warns")
+  expect_perplexity_line("${out}" "perplexity -c 1100")
+  # The numbers, against an independent computation from `ternary logits`
+  # (itself checked against transformers' logits in cli_test.cmake): the
+  # script cuts the windows as llama-perplexity does, scores them from
+  # each window's logits (NLL, NLL^2, the +/- estimate) and compares both
+  # methods' JSON. Skipped without python3.
+  find_program(PYTHON3 python3 PATHS /usr/bin)
+  if(NOT PYTHON3)
+    message(STATUS "perplexity: no python3; skipping the logits cross-check")
+  else()
+    file(WRITE ${WORK}/ppl_check.py [=[
+import json, math, subprocess, sys
+ternary, model, text, ctx = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def run(*args):
+    r = subprocess.run([ternary, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("ternary %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    return r.stdout
+# The text's ids with BOS, as llama-perplexity tokenizes it.
+ids = json.loads(run("tokenize", "-m", model, "-f", text, "--ids-only"))
+bos = ids[0]
+def nll(row, target):
+    m = max(row)
+    return math.log(sum(math.exp(x - m) for x in row)) + m - row[target]
+def score(windows, first):
+    s = s2 = 0.0
+    n = 0
+    for win in windows:
+        logits = json.loads(run("logits", "-m", model, "--ids",
+                                ",".join(map(str, win)), "-t", "1"))["logits"]
+        for t in range(first, len(win) - 1):
+            v = nll(logits[t], win[t + 1])
+            s += v
+            s2 += v * v
+            n += 1
+    mean = s / n
+    ppl = math.exp(mean)
+    return ppl, math.sqrt((s2 / n - mean * mean) / (n - 1)) * ppl, n
+# llama-perplexity: windows of ctx tokens, the first one BOS, the second
+# half scored (rows ctx/2 .. ctx-2).
+windows = [[bos] + ids[c * ctx + 1:(c + 1) * ctx] for c in range(len(ids) // ctx)]
+# --score-all: the text without BOS in chunks of ctx - 1, BOS first.
+rest = ids[1:]
+chunks = [[bos] + rest[c * (ctx - 1):(c + 1) * (ctx - 1)]
+          for c in range(len(rest) // (ctx - 1))]
+for method, want, extra in (("second-half", score(windows, ctx // 2), []),
+                            ("all", score(chunks, 0), ["--score-all"])):
+    got = json.loads(run("perplexity", "-m", model, "-f", text, "-c", str(ctx),
+                         "--json", "-t", "2", *extra))
+    print("%s: expected PPL %.6f +/- %.6f over %d tokens, got %s"
+          % (method, want[0], want[1], want[2], got))
+    if (got["method"] != method or got["tokens"] != want[2]
+            or abs(got["perplexity"] - want[0]) > 1e-4 * want[0]
+            or abs(got["error"] - want[1]) > 1e-3 * want[1]):
+        sys.exit("perplexity (%s) does not match the logits" % method)
+]=])
+    heldout_slice(${WORK}/short.txt 1500)
+    execute_process(COMMAND ${PYTHON3} ${WORK}/ppl_check.py "${TERNARY}"
+                            "${MODEL}" ${WORK}/short.txt 64
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e
+                    TIMEOUT 300)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "perplexity vs logits: ${rc}\n${o}\n${e}")
+    endif()
+    message(STATUS "${o}")
+  endif()
 
 elseif(PART STREQUAL "chat")
   set(M "${MODEL}")
@@ -292,12 +399,44 @@ elseif(PART STREQUAL "chat")
   run_cli(0 INPUT ${WORK}/one-turn.txt chat -m ${M} -n 12 --temp 0 -t 1)
   set(reply "${out}")
   run_cli(0 generate -m ${M} -p "User: Hello there<|eot_id|>Assistant: "
-          -n 12 --temp 0 -t 1)
-  expect_equal("${reply}" "${out}\n" "chat reply vs generate")
+          -n 12 --temp 0 -t 1 --no-display-prompt)
+  expect_equal("${reply}" "${out}" "chat reply vs generate")
   # A context too small for the conversation starts over, and says so.
   file(WRITE ${WORK}/long.txt "Hello there\nAnd again\nOnce more\n")
   run_cli(0 INPUT ${WORK}/long.txt chat -m ${M} -n 20 -c 40 --temp 0 -t 1)
   expect_match("${err}" "context of 40 tokens is full" "chat -c 40")
+  expect_match("${err}" "left out the [0-9]+ oldest messages" "chat -c 40")
+  # Turns are kept: the second reply is the model's continuation of the
+  # whole conversation, as `generate` computes it from the rendered text
+  # (2B4T's template; the reply may hold newlines, so -n 12 in both).
+  string(REGEX REPLACE "\n$" "" reply1 "${reply}")
+  file(WRITE ${WORK}/two-turns.txt "Hello there\nWho are you?\n")
+  run_cli(0 INPUT ${WORK}/two-turns.txt chat -m ${M} -n 12 --temp 0 -t 1)
+  set(chat2 "${out}")
+  run_cli(0 generate -m ${M} --no-escape --no-display-prompt -n 12 --temp 0
+          -t 1 -p "User: Hello there<|eot_id|>Assistant: ${reply1}<|eot_id|>User: Who are you?<|eot_id|>Assistant: ")
+  expect_equal("${chat2}" "${reply}${out}" "chat keeps the first turn")
+  # /help is a command, not a message; unknown commands are refused.
+  file(WRITE ${WORK}/help.txt "/help\n/nonsense\nHello there\n")
+  run_cli(0 INPUT ${WORK}/help.txt chat -m ${M} -n 12 --temp 0 -t 1)
+  expect_equal("${out}" "${reply}" "chat: /help is not sent to the model")
+  expect_match("${err}" "/reset" "chat /help")
+  expect_match("${err}" "unknown command /nonsense" "chat /nonsense")
+  # Chat templates: by name; a bad name is a usage error.
+  run_cli(0 INPUT ${WORK}/one-turn.txt chat -m ${M} -n 4 --temp 0 -t 1
+          --chat-template llama3)
+  run_cli(2 chat -m ${M} --chat-template jinja)
+  # llama-cli's conversation mode: generate -cnv is chat, -p the system
+  # message; -sys too.
+  run_cli(0 INPUT ${WORK}/one-turn.txt generate -m ${M} -cnv -n 12 --temp 0
+          -t 1)
+  expect_equal("${out}" "${reply}" "generate -cnv is chat")
+  run_cli(0 INPUT ${WORK}/one-turn.txt chat -m ${M} -sys "Be brief." -n 12
+          --temp 0 -t 1)
+  set(with_sys "${out}")
+  run_cli(0 generate -m ${M} --no-display-prompt -n 12 --temp 0 -t 1
+          -p "System: Be brief.<|eot_id|>User: Hello there<|eot_id|>Assistant: ")
+  expect_equal("${with_sys}" "${out}" "chat -sys")
 
 elseif(PART STREQUAL "bench")
   run_cli(0 bench --shape tiny -p 16 -n 8 -r 1 --json -t 1)
@@ -343,6 +482,14 @@ elseif(PART STREQUAL "info")
   expect_match("${out}" "parameters: 14\\.2 M" "info parameters")
   expect_match("${out}" "tensor types: BF16 x[0-9]+, U8 x56" "info tensor types")
   expect_match("${out}" "loaded: [0-9.]+ MiB in memory as i2s/a8" "info memory")
+  # A folder that is no model folder says so (not "tokenizer.json: cannot
+  # open file").
+  file(MAKE_DIRECTORY ${WORK}/not-a-model)
+  foreach(cmd "info" "tokenize;-p;x" "perplexity;-f;${MODEL}/heldout.txt")
+    run_cli(1 ${cmd} -m ${WORK}/not-a-model)
+    expect_match("${err}" "not-a-model: no config.json \\(not a Hugging Face model folder\\)"
+                 "${cmd}: folder without config.json")
+  endforeach()
 
 elseif(PART STREQUAL "gguf")
   # The same subcommands on a GGUF file (f32 embeddings: the same numbers
@@ -350,12 +497,22 @@ elseif(PART STREQUAL "gguf")
   run_cli(0 convert -m ${MODEL} -o ${WORK}/tiny.gguf --embd f32)
   set(G ${WORK}/tiny.gguf)
   run_cli(0 generate -m ${G} -p "${prompt0}" -n 48 --temp 0 -t 1)
-  expect_equal("${out}" "${greedy0}" "GGUF --temp 0")
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "GGUF --temp 0")
   run_cli(0 tokenize -m ${G} -p "${prompt0}" --ids-only)
   expect_equal("${out}" "[${ids0_text}]\n" "GGUF tokenize")
   run_cli(0 info -m ${G} -t 1)
   expect_match("${out}" "format: GGUF v3, general.file_type 40 \\(I2_S\\)" "GGUF info")
   expect_match("${out}" "projections I2_S x56" "GGUF info types")
+  # --type takes --packing's spelling; tl1/tl2 name the right option.
+  run_cli(0 convert -m ${MODEL} -o ${WORK}/q8.gguf --type i2s --embd q8_0)
+  run_cli(2 convert -m ${MODEL} -o ${WORK}/tl1.gguf --type tl1)
+  expect_match("${err}" "--packing tl1" "convert --type tl1")
+  # A Q8_0 embedding stays int8 under --head auto (the file's own
+  # precision), not expanded to f32; --head f32 still expands it.
+  run_cli(0 info -m ${WORK}/q8.gguf -t 1)
+  expect_match("${out}" "embedding \\(tied LM head\\) as q8," "info: Q8_0 kept")
+  run_cli(0 info -m ${WORK}/q8.gguf -t 1 --head f32)
+  expect_match("${out}" "embedding \\(tied LM head\\) as f32," "info --head f32")
   heldout_slice(${WORK}/slice.txt 3000)
   run_cli(0 perplexity -m ${G} -f ${WORK}/slice.txt --ctx 64 -t 1)
   expect_perplexity_line("${out}" "GGUF perplexity")
@@ -690,7 +847,7 @@ elseif(PART STREQUAL "strict_load")
   strict_header(${WORK}/same/model.safetensors)
   strict_rewrite(same "${st_json}" "")
   run_cli(0 generate -m ${WORK}/same -p "${prompt0}" -n 48 --temp 0 -t 1)
-  expect_equal("${out}" "${greedy0}" "rewritten copy")
+  expect_equal("${out}" "${prompt0}${greedy0}\n" "rewritten copy")
 
   # data_offsets aliasing another tensor's bytes (same shape and dtype).
   strict_copy(overlap)
@@ -819,7 +976,7 @@ elseif(PART STREQUAL "hostile_outputs")
 
   # Argument-sized allocations: refused up front, naming the option.
   run_cli(2 perplexity -m ${M} -f ${M}/heldout.txt --ctx 1048576 -t 1)
-  expect_match("${err}" "--ctx 1048576: the model's context is 1024 positions"
+  expect_match("${err}" "fewer than one window of 1048576 \\(-c 1048576\\)"
                "perplexity --ctx 1048576")
   run_cli(2 bench --shape tiny -p 1048576 -t 1)
   expect_match("${err}" "-p 1048576: the model's context is 1024 positions"

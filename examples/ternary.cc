@@ -17,10 +17,12 @@
 #include "cli/generate.h"
 #include "cli/info.h"
 #include "cli/logits.h"
+#include "cli/output.h"
 #include "cli/perplexity.h"
 #include "cli/tokenize.h"
 #include "ternary/simd/targets.h"
 #include "ternary/util/error.h"
+#include "ternary/version.h"
 
 namespace {
 
@@ -35,7 +37,8 @@ const cli::Command kCommands[] = {
     {"bench", cli::kBenchUsage, &cli::RunBench, cli::BenchHelp()},
     {"info", cli::kInfoUsage, &cli::RunInfo, cli::InfoHelp()},
     {"logits", ternary::cli::kLogitsUsage, &ternary::cli::RunLogits},
-    {"convert", ternary::cli::kConvertUsage, &ternary::cli::RunConvert},
+    {"convert", ternary::cli::kConvertUsage, &ternary::cli::RunConvert,
+     ternary::cli::kConvertHelp},
 };
 
 // Options every subcommand takes (parsed in main).
@@ -48,7 +51,35 @@ constexpr const char* kCommonHelp =
     "                       Default: the best this CPU runs, or "
     "$TERNARY_SIMD if set.\n"
     "                       `ternary info` lists what this build and CPU "
-    "have.\n";
+    "have.\n"
+    "  --version            the version, the compiler and the SIMD targets "
+    "built in\n";
+
+// `ternary --version` (also after any subcommand), as llama.cpp's
+// --version: the version, then how it was built.
+std::string VersionText() {
+  std::string compiler =
+#if defined(__clang__)
+      "clang " __clang_version__;
+#elif defined(__GNUC__)
+      "g++ " __VERSION__;
+#else
+      "an unknown compiler";
+#endif
+  const char* arch =
+#if defined(__x86_64__) || defined(_M_X64)
+      "x86_64";
+#elif defined(__aarch64__)
+      "aarch64";
+#else
+      "this CPU";
+#endif
+  return std::string("ternary ") + TERNARY_VERSION_STRING + " (" +
+         cli::kBuildDescribe + ")\nbuilt with " + compiler + " for " + arch +
+         "; SIMD targets: " +
+         ternary::simd::detail::NameList(ternary::simd::CompiledTargets()) +
+         "\n";
+}
 
 // Errors are reported on one line.
 std::string OneLine(std::string s) {
@@ -89,6 +120,10 @@ int main(int argc, char** argv) {
     PrintUsage(stdout);
     return 0;
   }
+  if (name == "--version" || name == "version") {
+    std::fputs(VersionText().c_str(), stdout);
+    return 0;
+  }
   for (const auto& c : kCommands) {
     if (c.name != name) continue;
     try {
@@ -101,6 +136,10 @@ int main(int argc, char** argv) {
           std::printf("\n%.*s", static_cast<int>(c.help.size()), c.help.data());
         }
         std::printf("\n%s", kCommonHelp);
+        return 0;
+      }
+      if (args.Flag({"--version"})) {
+        std::fputs(VersionText().c_str(), stdout);
         return 0;
       }
       // Every subcommand: --simd caps the kernels' SIMD target (it

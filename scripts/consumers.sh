@@ -20,17 +20,21 @@ if command -v ccache >/dev/null; then
 fi
 consumer=tests/consumer
 
-# The installed package (header-only: configure, then install).
+# The installed package: the headers and the ternary::runtime library (the
+# Engine's definitions, compiled once).
 rm -rf "$work/package" "$work/prefix"
 cmake -S . -B "$work/package" -G Ninja -DTERNARY_BUILD_TESTS=OFF \
   -DTERNARY_BUILD_BENCH=OFF -DTERNARY_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$work/package" -j"$jobs" >/dev/null
 cmake --install "$work/package" --prefix "$work/prefix" >/dev/null
+model=$root/models/tiny-shakespeare
 
 find_package() {
   cmake -S "$consumer" -B "$work/find_package" -G Ninja \
     -DCMAKE_PREFIX_PATH="$work/prefix"
   cmake --build "$work/find_package"
   "$work/find_package/consumer"
+  "$work/find_package/engine_consumer" "$model" "ROMEO:"
 }
 
 pkg_config() {
@@ -41,6 +45,29 @@ pkg_config() {
     $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs ternary) \
     -o "$work/pkg_config/consumer"
   "$work/pkg_config/consumer"
+  # The Engine example against the installed library.
+  # shellcheck disable=SC2046
+  $cxx -O1 examples/readme/generate.cc \
+    $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs ternary-runtime) \
+    -o "$work/pkg_config/engine_consumer"
+  "$work/pkg_config/engine_consumer" "$model" "ROMEO:"
+}
+
+# The README's examples built with the plain g++ lines each file states
+# (the "//   g++ ..." lines of its header comment), run from a folder that
+# sees the repository's include/, src/, examples/ and models/.
+readme_gpp() {
+  local dir="$work/readme_gpp"
+  mkdir -p "$dir"
+  for d in include src examples models; do ln -sfn "$root/$d" "$dir/$d"; done
+  for f in examples/readme/*.cc; do
+    grep -E '^//   g\+\+ ' "$f" | sed 's|^//   ||' | while read -r line; do
+      echo "+ $line"
+      (cd "$dir" && eval "$line")
+    done
+  done
+  (cd "$dir" && ./generate models/tiny-shakespeare "ROMEO:" &&
+    ./model models/tiny-shakespeare "ROMEO:" && ./kernel)
 }
 
 add_subdirectory() {
@@ -52,7 +79,7 @@ add_subdirectory() {
 
 fetchcontent() {
   # A source archive holding what a vendored CMake build reads.
-  tar -czf "$work/ternary-src.tar.gz" CMakeLists.txt cmake include
+  tar -czf "$work/ternary-src.tar.gz" CMakeLists.txt cmake include src
   cmake -S "$consumer/fetchcontent" -B "$work/fetchcontent" -G Ninja \
     -DTERNARY_URL="file://$work/ternary-src.tar.gz"
   cmake --build "$work/fetchcontent"
@@ -72,7 +99,8 @@ meson_subproject() {
 }
 
 # Each way in its own folder and log, $jobs at a time.
-ways=(find_package pkg_config add_subdirectory fetchcontent meson_subproject)
+ways=(find_package pkg_config add_subdirectory fetchcontent meson_subproject
+      readme_gpp)
 for way in "${ways[@]}"; do
   rm -rf "${work:?}/$way"
   while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done

@@ -31,7 +31,7 @@ jobs=$(nproc)
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
   -DTERNARY_TEST_AREAS="kernels;quant" -DTERNARY_BUILD_BENCH=OFF \
-  -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_INSTALL=OFF -DTERNARY_WERROR=ON
+  -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_BUILD_RUNTIME=OFF -DTERNARY_INSTALL=OFF -DTERNARY_WERROR=ON
 cmake --build "$build" -j"$jobs"
 
 # Pass 1: qemu's default `max` CPU, NEON + SVE + SVE2 with 512-bit vectors,

@@ -23,7 +23,7 @@ cxx=$(command -v clang++ || command -v clang++-14)
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=Debug -DTERNARY_BUILD_FUZZERS=ON \
   -DTERNARY_BUILD_TESTS=OFF -DTERNARY_BUILD_BENCH=OFF \
-  -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_INSTALL=OFF >/dev/null
+  -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_BUILD_RUNTIME=OFF -DTERNARY_INSTALL=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 # Per target: the longest input to try, and its dictionary.

@@ -22,7 +22,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
   -DCMAKE_CXX_FLAGS="-DHWY_DISABLED_TARGETS=$disabled -D_GLIBCXX_ASSERTIONS" \
   -DTERNARY_SANITIZE=address,undefined -DTERNARY_WERROR=ON \
-  -DTERNARY_BUILD_BENCH=OFF -DTERNARY_BUILD_EXAMPLES=OFF \
+  -DTERNARY_BUILD_BENCH=OFF -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_BUILD_RUNTIME=OFF \
   -DTERNARY_INSTALL=OFF -DTERNARY_TEST_AREAS="quant;kernels;io;tokenizer;model"
 cmake --build "$build" -j"$(nproc)"
 
@@ -36,7 +36,7 @@ ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
 cmake -S . -B "$build-tsan" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
   -DTERNARY_SANITIZE=thread -DTERNARY_WERROR=ON -DTERNARY_BUILD_BENCH=OFF \
-  -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_INSTALL=OFF \
+  -DTERNARY_BUILD_EXAMPLES=OFF -DTERNARY_BUILD_RUNTIME=OFF -DTERNARY_INSTALL=OFF \
   -DTERNARY_TEST_AREAS=kernels
 cmake --build "$build-tsan" -j"$(nproc)" --target ternary_thread_pool_test
 TSAN_OPTIONS=halt_on_error=1 "$build-tsan/tests/kernels/ternary_thread_pool_test"

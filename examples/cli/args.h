@@ -1,5 +1,13 @@
 // Command-line parsing shared by the `ternary` subcommands: options are
 // declared where they are read, and leftovers are reported at the end.
+//
+// Why a hand parser and not CLI11 (Debian ships 2.1.2): llama.cpp's command
+// lines, which `ternary` accepts with the program name swapped, use
+// multi-character names behind a single dash (-ngl, -fa, -ub, -pg, -cnv,
+// -sys), and CLI11 2.1.2 refuses to declare them ("Invalid one char name:
+// -ngl"). llama.cpp also has switches that may take a value (`-fa` in old
+// releases, `-fa on|off|auto` in new ones: FlagOrValue). This parser takes
+// both, and still rejects every argument no subcommand reads (Finish).
 #ifndef TERNARY_EXAMPLES_CLI_ARGS_H_
 #define TERNARY_EXAMPLES_CLI_ARGS_H_
 
@@ -29,10 +37,20 @@ class Args {
   explicit Args(std::vector<std::string> args)
       : args_(std::move(args)), used_(args_.size(), false) {}
 
-  // The value of an option, or nullopt when absent.
+  // The value of an option, or nullopt when absent; the last occurrence
+  // wins (every occurrence is consumed).
   std::optional<std::string> Value(
       std::initializer_list<std::string_view> names) {
-    std::optional<std::string> found;
+    std::vector<std::string> all = Values(names);
+    if (all.empty()) return std::nullopt;
+    return std::move(all.back());
+  }
+
+  // Every value of an option given more than once, in order (llama-bench
+  // appends: `-p 16 -p 32` is `-p 16,32`).
+  std::vector<std::string> Values(
+      std::initializer_list<std::string_view> names) {
+    std::vector<std::string> out;
     for (size_t i = 0; i < args_.size(); ++i) {
       if (used_[i]) continue;
       const std::string& a = args_[i];
@@ -42,19 +60,43 @@ class Args {
             throw UsageError("option " + a + " needs a value");
           }
           used_[i] = used_[i + 1] = true;
-          found = args_[i + 1];
+          out.push_back(args_[i + 1]);
           ++i;
           break;
         }
         if (a.size() > n.size() + 1 && a.compare(0, n.size(), n) == 0 &&
             a[n.size()] == '=') {
           used_[i] = true;
-          found = a.substr(n.size() + 1);
+          out.push_back(a.substr(n.size() + 1));
           break;
         }
       }
     }
-    return found;  // the last occurrence wins
+    return out;
+  }
+
+  // The integers of every occurrence of a comma-separated list option
+  // (`-t 1,2 -t 4`: 1, 2, 4), each in [min, max]; empty when absent.
+  std::vector<int64_t> IntLists(std::initializer_list<std::string_view> names,
+                                int64_t min, int64_t max) {
+    std::vector<int64_t> out;
+    for (const std::string& v : Values(names)) {
+      size_t start = 0;
+      while (start <= v.size()) {
+        size_t end = v.find(',', start);
+        if (end == std::string::npos) end = v.size();
+        const int64_t x =
+            ParseInt(v.substr(start, end - start), *names.begin());
+        if (x < min || x > max) {
+          throw UsageError("option " + std::string(*names.begin()) +
+                           " must be in [" + std::to_string(min) + ", " +
+                           std::to_string(max) + "], got " + std::to_string(x));
+        }
+        out.push_back(x);
+        start = end + 1;
+      }
+    }
+    return out;
   }
 
   std::string Required(std::initializer_list<std::string_view> names) {
@@ -112,6 +154,43 @@ class Args {
                        FormatNumber(max) + "], got " + *v);
     }
     return x;
+  }
+
+  // A switch that may be followed by one of `values` (llama.cpp's `-fa` is
+  // bare in older releases, `-fa on|off|auto` in newer ones; "-fa=on" works
+  // too): nullopt when absent, "" when bare, else the value.
+  std::optional<std::string> FlagOrValue(
+      std::initializer_list<std::string_view> names,
+      std::initializer_list<std::string_view> values) {
+    std::optional<std::string> found;
+    for (size_t i = 0; i < args_.size(); ++i) {
+      if (used_[i]) continue;
+      const std::string& a = args_[i];
+      for (std::string_view n : names) {
+        if (a == n) {
+          used_[i] = true;
+          found = "";
+          if (i + 1 < args_.size() && !used_[i + 1]) {
+            for (std::string_view v : values) {
+              if (args_[i + 1] == v) {
+                used_[i + 1] = true;
+                found = args_[i + 1];
+                ++i;
+                break;
+              }
+            }
+          }
+          break;
+        }
+        if (a.size() > n.size() + 1 && a.compare(0, n.size(), n) == 0 &&
+            a[n.size()] == '=') {
+          used_[i] = true;
+          found = a.substr(n.size() + 1);
+          break;
+        }
+      }
+    }
+    return found;
   }
 
   // A comma-separated list of integers, e.g. --ids 1,2,3.

@@ -1,76 +1,69 @@
-// `ternary chat`: multi-turn chat in the model's trained format
-// (docs/model.md §6.6, template 1), streaming each reply. Reads a terminal or
-// a pipe (one user turn per line). The KV cache is kept across turns: each
-// turn feeds only its own tokens.
+// `ternary chat`: a conversation in the model's chat template (the file's,
+// or --chat-template), each reply streamed. Reads a terminal (with line
+// editing and history when built with libedit) or a pipe (one user turn per
+// line). Every turn is kept: the Engine reuses the KV cache of the
+// conversation so far, and when the context is full the oldest turns are
+// left out (and the user is told).
 #ifndef TERNARY_EXAMPLES_CLI_CHAT_H_
 #define TERNARY_EXAMPLES_CLI_CHAT_H_
 
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#ifdef TERNARY_HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
+
 #include "cli/args.h"
 #include "cli/engine.h"
-#include "cli/generate.h"
+#include "cli/generation_options.h"
 #include "cli/model_options.h"
 #include "cli/output.h"
-#include "ternary/model/load_tokenizer.h"
-#include "ternary/model/sampling.h"
+#include "ternary/runtime/engine.h"
 #include "ternary/tokenizer/chat_template.h"
 #include "ternary/util/error.h"
 
 namespace ternary::cli {
 
 inline constexpr std::string_view kChatUsage =
-    "[-m MODEL] [--system TEXT] [-n N] [--temp T] [--top-k K] [--top-p P] "
-    "[--min-p P] [--seed S] [-t THREADS] [--packing ..] [--act ..] "
-    "[-c CONTEXT]";
+    "[-m MODEL] [-sys TEXT] [-n N] [--temp T] [-r STOP] "
+    "[--chat-template NAME] [-t THREADS] [-c CONTEXT] ...";
+
+inline constexpr std::string_view kChatCommands =
+    "  /help                this list\n"
+    "  /reset, /clear       start a new conversation\n"
+    "  /exit, /quit         quit (so does Ctrl-D)\n";
 
 inline const std::string& ChatHelp() {
   static const std::string help =
-      "Interactive chat with the model's chat template (\"User: ...<|eot_id|>"
-      "Assistant: \").\nOne line is one user turn; replies stream to stdout. "
-      "/exit or Ctrl-D quits,\n/reset starts a new conversation, Ctrl-C "
-      "stops a reply (at the prompt, or\npressed twice, it quits). Reads "
-      "from a pipe too. Without -m, runs the embedded\nmodel.\n\n"
-      "  --system TEXT        a system message to start the conversation\n" +
-      std::string(kSamplingHelp) + std::string(kModelOptionsHelp);
+      "Interactive chat in the model's chat template (the file's, else "
+      "2B4T's \"User: ...\n<|eot_id|>Assistant: \"). One line is one user "
+      "turn; replies stream to stdout.\nEvery turn is kept; when the context "
+      "is full the oldest turns are left out.\nCtrl-C stops a reply (at the "
+      "prompt, or pressed twice, it quits). Reads from\na pipe too. Without "
+      "-m, runs the embedded model.\n\nCommands:\n" +
+      std::string(kChatCommands) +
+      "\n  -sys, --system-prompt, --system TEXT\n"
+      "                       a system message to start the conversation\n"
+      "  -n, --n-predict N    tokens per reply at most (default 256; -1: "
+      "until end of\n"
+      "                       turn or a full context)\n" +
+      std::string(kGenerationHelp) + std::string(kSamplingHelp) +
+      std::string(kModelOptionsHelp);
   return help;
 }
 
 namespace detail {
-
-// Ctrl-C presses not yet acted on. A second one before the first is
-// handled (a long prompt, a slow model) quits at once.
-inline std::atomic<int> g_chat_interrupts{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
-extern "C" inline void OnChatSigint(int) {
-  if (g_chat_interrupts.fetch_add(1) >= 1) {
-    const char nl = '\n';
-    (void)!write(STDERR_FILENO, &nl, 1);
-    _exit(130);
-  }
-}
-
-inline void InstallChatSigint() {
-  struct sigaction sa = {};
-  sa.sa_handler = OnChatSigint;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: Ctrl-C interrupts read()
-  sigaction(SIGINT, &sa, nullptr);
-}
 
 // Lines from stdin with read(2), so that Ctrl-C at the prompt interrupts
 // the read (the handler is installed without SA_RESTART).
@@ -88,11 +81,11 @@ class LineReader {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         return kLine;
       }
-      if (g_chat_interrupts.load() > 0) return kInterrupted;
+      if (Interrupted()) return kInterrupted;
       char chunk[4096];
       const ssize_t r = read(STDIN_FILENO, chunk, sizeof chunk);
       if (r < 0 && errno == EINTR) {
-        if (g_chat_interrupts.load() > 0) return kInterrupted;
+        if (Interrupted()) return kInterrupted;
         continue;
       }
       if (r <= 0) {  // EOF (or an error): a last unterminated line counts
@@ -119,58 +112,38 @@ inline std::string_view TrimAscii(std::string_view s) {
   return s;
 }
 
-// What closes an assistant message in the template ("<|eot_id|>"): the
-// rendering of an empty assistant message minus the generation prompt.
-inline std::string EndOfAssistantTurn() {
-  const ChatMessage empty{"assistant", ""};
-  const std::string closed =
-      ApplyChatTemplate(std::span<const ChatMessage>(&empty, 1), false);
-  const std::string open = ApplyChatTemplate({}, true);
-  if (closed.compare(0, open.size(), open) == 0) {
-    return closed.substr(open.size());
-  }
-  return "<|eot_id|>";
-}
-
 }  // namespace detail
 
 // The command line of `ternary chat`.
 struct ChatOptions {
   ModelOptions model;
-  std::optional<std::string> system;  // --system
-  int64_t n = -1;                     // -n: tokens per reply (-1: no limit)
-  int64_t context = 0;                // -c, as ParseContext returns it
-  SamplingParams sampling;
-  TokenizerLoadOptions tokenizer;
+  std::optional<std::string> system;  // -sys
+  GenerationFlags flags;
 
-  static ChatOptions Parse(Args& args) {
+  // `prompt_is_system`: from `generate -cnv`, where -p is the system
+  // message (as in llama-cli's conversation mode).
+  static ChatOptions Parse(Args& args, bool prompt_is_system = false) {
     ChatOptions o;
     o.model = ModelOptions::Parse(args, /*allow_default=*/true);
-    o.system = args.Value({"--system"});
-    o.n = args.Int({"-n", "--n-predict"}, -1, -1, int64_t{1} << 40);
-    o.context = ParseContext(args);
-    o.sampling = ParseSampling(args);
-    o.tokenizer = ParseTokenizerOptions(args);
+    o.system = args.Value({"-sys", "--system-prompt", "--system"});
+    if (prompt_is_system) {
+      const std::optional<std::string> p = args.Value({"-p", "--prompt"});
+      if (p && o.system) throw UsageError("give -p or -sys, not both");
+      if (p) o.system = p;
+    }
+    o.flags = GenerationFlags::Parse(args);
     args.Finish();
     o.model.Validate();
     return o;
   }
 };
 
-// One conversation. The KV cache holds every turn so far; each turn feeds
-// only its own tokens, plus the last reply token not yet fed.
+// One conversation: the messages so far; the Engine keeps their KV cache.
 class ChatSession {
  public:
-  ChatSession(Engine& engine, const ModelTokenizer& tok,
-              const ChatOptions& options, size_t context, bool interactive)
-      : engine_(engine),
-        tok_(tok),
-        options_(options),
-        context_(context),
-        interactive_(interactive),
-        sampler_(options.sampling),
-        end_of_turn_(detail::EndOfAssistantTurn()) {
-    engine_.Reset(CacheReserve());
+  ChatSession(Engine& engine, const ChatOptions& options, bool interactive)
+      : engine_(engine), options_(options), interactive_(interactive) {
+    StartOver();
   }
 
   // Acts on one input line: a command, or a user turn and its streamed
@@ -180,126 +153,139 @@ class ChatSession {
     if (text == "/exit" || text == "/quit") return false;
     if (text == "/reset" || text == "/clear") {
       StartOver();
-      if (interactive_) std::fprintf(stderr, "(new conversation)\n");
+      if (interactive_) Note("(new conversation)");
+      return true;
+    }
+    if (text == "/help" || text == "/?") {
+      std::fprintf(stderr, "%.*s", static_cast<int>(kChatCommands.size()),
+                   kChatCommands.data());
       return true;
     }
     if (text.empty()) return true;
-    const std::optional<std::vector<int32_t>> ids =
-        TurnTokens(ChatMessage{"user", std::string(text)});
-    if (ids) Reply(*ids);
+    if (text.front() == '/' && text.find(' ') == std::string_view::npos &&
+        text.size() < 16) {
+      std::fprintf(stderr, "unknown command %.*s (/help lists them)\n",
+                   static_cast<int>(text.size()), text.data());
+      return true;
+    }
+    messages_.push_back({"user", std::string(text)});
+    Reply();
     return true;
   }
 
  private:
-  size_t CacheReserve() const { return std::min<size_t>(context_, 512); }
-
   void StartOver() {
-    engine_.Reset(CacheReserve());
-    sampler_.Reset();
-    pending_.clear();
+    messages_.clear();
+    if (options_.system) messages_.push_back({"system", *options_.system});
   }
 
-  // This turn's tokens: the whole opening for the first turn, else the end
-  // of the previous reply plus the new user message.
-  std::vector<int32_t> TurnIds(const ChatMessage& user, bool first) const {
-    std::vector<ChatMessage> messages;
-    if (first && options_.system) {
-      messages.push_back({"system", *options_.system});
+  void Reply() {
+    ClearInterrupts();
+    const GenerateResult r = StreamToStdout([&](const OnText& on_text) {
+      return engine_.Chat(messages_, options_.flags.Options(), on_text);
+    });
+    if (r.dropped_messages > 0) {
+      // The Engine left out the oldest non-system messages; so do we.
+      size_t first = 0;
+      while (first < messages_.size() && messages_[first].role == "system") {
+        ++first;
+      }
+      messages_.erase(messages_.begin() + long(first),
+                      messages_.begin() + long(first + r.dropped_messages));
+      Note("(the context of " + std::to_string(engine_.context()) +
+           " tokens is full: left out the " +
+           std::to_string(r.dropped_messages) + " oldest messages)");
     }
-    messages.push_back(user);
-    std::string prompt = ApplyChatTemplate(messages, true);
-    if (!first) prompt = end_of_turn_ + prompt;
-    std::vector<int32_t> ids = tok_.tokenizer.Encode(
-        prompt,
-        EncodeOptions{.add_bos = first && tok_.add_bos, .parse_special = true});
-    if (!first) ids.insert(ids.begin(), pending_.begin(), pending_.end());
-    return ids;
-  }
-
-  // The tokens to feed for `user`. When they do not fit after the turns so
-  // far, a new conversation starts; nullopt when they do not fit at all.
-  std::optional<std::vector<int32_t>> TurnTokens(const ChatMessage& user) {
-    std::vector<int32_t> ids = TurnIds(user, engine_.position() == 0);
-    if (engine_.position() + ids.size() + 1 <= context_) return ids;
-    std::fprintf(stderr,
-                 "(the context of %zu tokens is full: starting a new "
-                 "conversation)\n",
-                 context_);
-    StartOver();
-    ids = TurnIds(user, true);
-    if (ids.size() + 1 > context_) {
-      std::fprintf(stderr,
-                   "(that message has %zu tokens, too many for the context "
-                   "of %zu; -c sets it)\n",
-                   ids.size(), context_);
-      engine_.Reset(CacheReserve());
-      return std::nullopt;
+    messages_.push_back({"assistant", r.text});
+    if (r.finish == FinishReason::kContextFull) {
+      Note("(the context of " + std::to_string(engine_.context()) +
+           " tokens is full; -c sets it)");
+    } else if (r.finish == FinishReason::kCancelled && interactive_) {
+      Note("(interrupted)");
     }
-    return ids;
-  }
-
-  // Feeds the turn, then streams the reply until it ends, fills the
-  // context or Ctrl-C stops it.
-  void Reply(const std::vector<int32_t>& ids) {
-    pending_.clear();
-    for (int32_t id : ids) sampler_.Accept(id);
-    detail::g_chat_interrupts.store(0);
-    std::vector<float> logits = engine_.Forward(ids, Logits::kLast);
-    const Continuation c =
-        Continue(engine_, tok_.tokenizer, sampler_, logits, options_.n,
-                 context_, [] { return detail::g_chat_interrupts.load() > 0; });
-    detail::g_chat_interrupts.store(0);
-    if (c.reason == StopReason::kOutputClosed) {
-      throw Error("cannot write to stdout");
-    }
-    if (!c.last_fed) pending_.push_back(c.ids.back());
-    WriteStdout("\n", true);
-    if (c.reason == StopReason::kContextFull) {
-      std::fprintf(stderr, "(the context of %zu tokens is full)\n", context_);
-    } else if (c.reason == StopReason::kInterrupted && interactive_) {
-      std::fprintf(stderr, "(interrupted)\n");
-    }
+    ClearInterrupts();
   }
 
   Engine& engine_;
-  const ModelTokenizer& tok_;
   const ChatOptions& options_;
-  const size_t context_;
   const bool interactive_;
-  Sampler sampler_;
-  const std::string end_of_turn_;
-  std::vector<int32_t> pending_;  // generated but not yet in the KV cache
+  std::vector<ChatMessage> messages_;
 };
 
-inline int RunChat(Args& args) {
-  const ChatOptions options = ChatOptions::Parse(args);
-  const ModelTokenizer tok =
-      LoadTokenizer(options.model.path, options.tokenizer);
-  std::unique_ptr<Engine> engine = LoadEngine(options.model);
-  const size_t context = ContextLength(*engine, options.context);
+// Reads user lines: libedit's readline on a terminal (editing, history in
+// memory only: nothing is written to disk), else LineReader.
+class ChatInput {
+ public:
+  ChatInput(bool interactive, bool colour)
+      : interactive_(interactive), colour_(colour) {}
+
+  // False at the end of input (Ctrl-D, EOF) or Ctrl-C at the prompt.
+  bool Read(std::string& line) {
+#ifdef TERNARY_HAVE_LIBEDIT
+    if (interactive_) {
+      // libedit restores the terminal and re-raises Ctrl-C: at the prompt
+      // it quits, with the default action.
+      signal(SIGINT, SIG_DFL);
+      // With --color the user's line is green (as llama-cli's input).
+      char* got = readline(colour_ ? "\001\033[32m\002> " : "> ");
+      if (colour_) WriteStdout(kResetColour, true);
+      InstallSigint();
+      if (got == nullptr) return false;
+      line = got;
+      std::free(got);
+      if (!detail::TrimAscii(line).empty()) add_history(line.c_str());
+      return true;
+    }
+#endif
+    if (interactive_) {
+      if (colour_) WriteStdout(kInputColour);
+      WriteStdout("> ", true);
+      if (colour_) WriteStdout(kResetColour, true);
+    }
+    return reader_.Read(line) == detail::LineReader::kLine;
+  }
+
+ private:
+  bool interactive_;
+  bool colour_;
+  detail::LineReader reader_;
+};
+
+// `prompt_is_system`: see ChatOptions::Parse.
+inline int RunConversation(Args& args, bool prompt_is_system) {
+  const ChatOptions options = ChatOptions::Parse(args, prompt_is_system);
+  std::unique_ptr<Engine> engine =
+      LoadEngine(options.model, options.flags.Extras());
+  WarnBeyondTrainedContext("-c", engine->context(), engine->config());
   const bool interactive = isatty(STDIN_FILENO) != 0;
-  ChatSession session(*engine, tok, options, context, interactive);
-  detail::InstallChatSigint();
-  if (interactive) {
+  ChatSession session(*engine, options, interactive);
+  InstallSigint();
+  if (interactive && !LogDisabled()) {
     std::fprintf(
         stderr,
-        "ternary chat: %s (%.*s/%.*s, %zu threads, context %zu). "
-        "/exit or Ctrl-D quits, Ctrl-C stops a reply.\n",
+        "ternary chat: %s (%.*s/%.*s, %zu threads, context %zu, "
+        "template %.*s). /help lists commands, Ctrl-C stops a "
+        "reply.\n",
         options.model.path.c_str(), static_cast<int>(engine->packing().size()),
         engine->packing().data(), static_cast<int>(engine->act().size()),
-        engine->act().data(), engine->threads(), context);
+        engine->act().data(), engine->threads(), engine->context(),
+        static_cast<int>(ChatTemplateName(engine->chat_template()).size()),
+        ChatTemplateName(engine->chat_template()).data());
   }
-  detail::LineReader reader;
+  ChatInput input(interactive, options.flags.color && interactive);
   std::string line;
   for (;;) {
-    if (interactive) WriteStdout("> ", true);
-    if (reader.Read(line) != detail::LineReader::kLine) {
+    if (!input.Read(line)) {
       if (interactive) WriteStdout("\n", true);
       break;
     }
     if (!session.HandleLine(line)) break;
   }
   return 0;
+}
+
+inline int RunChat(Args& args) {
+  return RunConversation(args, /*prompt_is_system=*/false);
 }
 
 }  // namespace ternary::cli

@@ -28,7 +28,8 @@
 namespace ternary::cli {
 
 inline constexpr std::string_view kInfoUsage =
-    "[-m MODEL] [--packing i2s|tl1|tl2] [--act a8|a4] [-t THREADS]";
+    "[-m MODEL] [--packing i2s|tl1|tl2] [--act a8|a4] [--head auto|q8|..] "
+    "[-t THREADS]";
 
 inline const std::string& InfoHelp() {
   static const std::string help =
@@ -66,6 +67,43 @@ inline std::string SystemInfo() {
 
 namespace detail {
 
+// The name of a GGUF's general.file_type (a llama_ftype id, not a ggml type
+// id; docs/formats.md §3): llama.cpp's, bitnet.cpp's TL1/TL2/I2_S (38-40,
+// which upstream llama.cpp numbers differently) and ik_llama.cpp's
+// IQ1_BN/IQ2_BN (136/137). "" for ids this table lacks.
+inline std::string_view FileTypeName(uint32_t file_type) {
+  switch (file_type) {
+    case 0:
+      return "all F32";
+    case 1:
+      return "mostly F16";
+    case 2:
+      return "mostly Q4_0";
+    case 7:
+      return "mostly Q8_0";
+    case 18:
+      return "mostly Q6_K";
+    case 32:
+      return "mostly BF16";
+    case 36:
+      return "TQ1_0";
+    case 37:
+      return "TQ2_0";
+    case 38:
+      return "TL1";
+    case 39:
+      return "TL2";
+    case 40:
+      return "I2_S";
+    case 136:
+      return "IQ1_BN";
+    case 137:
+      return "IQ2_BN";
+    default:
+      return "";
+  }
+}
+
 // "U8 ×56, BF16 ×35": tensor types and how many tensors have each.
 inline std::string TypeCounts(const std::map<std::string, int>& counts) {
   std::string s;
@@ -96,26 +134,8 @@ inline std::string DescribeFile(const std::filesystem::path& path) {
     out += "format: GGUF v" + std::to_string(file.version());
     if (file_type) {
       out += ", general.file_type " + std::to_string(*file_type);
-      // llama.cpp's llama_ftype ids (+ bitnet.cpp's I2_S) of ternary files.
-      switch (*file_type) {
-        case 0:
-          out += " (all F32)";
-          break;
-        case 1:
-          out += " (mostly F16)";
-          break;
-        case 36:
-          out += " (TQ1_0)";
-          break;
-        case 37:
-          out += " (TQ2_0)";
-          break;
-        case 40:
-          out += " (I2_S)";
-          break;
-        default:
-          break;
-      }
+      const std::string_view type_name = FileTypeName(*file_type);
+      if (!type_name.empty()) out += " (" + std::string(type_name) + ")";
     }
     out += "\n";
     if (name) out += "name: " + std::string(*name) + "\n";
@@ -159,6 +179,12 @@ inline int RunInfo(Args& args) {
   std::string out = SystemInfo();
   if (model.path.empty()) return WriteStdout(out, /*flush=*/true) ? 0 : 1;
   const std::filesystem::path path(model.path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec) &&
+      !std::filesystem::exists(path / "config.json", ec)) {
+    throw FormatError(model.path +
+                      ": no config.json (not a Hugging Face model folder)");
+  }
   out += "model: " + model.path + "\n";
   out += detail::DescribeFile(path);
 
@@ -183,7 +209,7 @@ inline int RunInfo(Args& args) {
   const uint64_t ternary =
       uint64_t(d.layers) *
       ((c.q_dim() + 2 * c.kv_dim()) * h + h * c.q_dim() + 3 * f * h);
-  const uint64_t params = SourceValues(c);
+  const uint64_t params = ParameterCount(c);
   out += "parameters: " + FormatCount(params) + " (" + FormatCount(ternary) +
          " ternary, " + FormatCount(params - ternary) + " float)\n";
   const WeightMemory mem = engine->Memory();

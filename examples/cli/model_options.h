@@ -1,5 +1,6 @@
 // The options every model-running subcommand shares (-m, --packing, --act,
-// -t, the sampling flags) and where the embedded default model is found.
+// -t, llama.cpp's flags, the sampling flags) and where the embedded default
+// model is found.
 #ifndef TERNARY_EXAMPLES_CLI_MODEL_OPTIONS_H_
 #define TERNARY_EXAMPLES_CLI_MODEL_OPTIONS_H_
 
@@ -8,9 +9,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -18,6 +21,11 @@
 
 #include "cli/args.h"
 #include "cli/dispatch.h"
+#include "cli/output.h"
+#include "ternary/io/gguf.h"
+#include "ternary/io/gguf_types.h"
+#include "ternary/model/checkpoint.h"
+#include "ternary/model/config.h"
 #include "ternary/model/load_tokenizer.h"
 #include "ternary/model/sampling.h"
 #include "ternary/nn/embedding.h"
@@ -33,11 +41,23 @@ inline constexpr std::string_view kModelOptionsHelp =
     "tl1, tl2\n"
     "  --act a8|a4          activations: a8 (BitNet b1.58, default) or a4 "
     "(a4.8)\n"
-    "  --head TYPE          embedding / LM head storage: auto (exact: bf16, "
-    "f16 or f32;\n"
-    "                       default), f32, bf16, f16, q8 (half of f16, "
-    "slightly lossy)\n"
-    "  -t, --threads N      threads (default: all cores)\n";
+    "  --head TYPE          embedding / LM head storage: auto (default: the "
+    "file's own\n"
+    "                       precision: bf16, f16 or f32 exactly, a GGUF's "
+    "Q8_0 as q8),\n"
+    "                       f32, bf16, f16, q8 (half of f16, slightly "
+    "lossy)\n"
+    "  -t, --threads N      threads (default: all cores)\n"
+    "  --no-mmap            copy a GGUF's I2_S weights into memory instead of "
+    "using\n"
+    "                       them in place from the mapped file\n"
+    "  --log-disable        no informational lines on stderr (errors "
+    "still)\n"
+    "  -v, --verbose        more detail on stderr, where a subcommand has "
+    "more\n"
+    "  llama.cpp flags that mean nothing on a CPU engine are accepted with a "
+    "note:\n"
+    "  -ngl N, -fa [on|off|auto], -b N, -ub N, --mlock, --numa MODE\n";
 
 inline constexpr std::string_view kSamplingHelp =
     "  -n, --n-predict N    tokens to generate (-1: until end of text or a "
@@ -116,22 +136,89 @@ inline nn::HeadPrecision ParseHeadPrecision(const std::string& s) {
                    "'");
 }
 
-// -m, --packing, --act, --head, -t.
+// What `--head auto` (the default) stores a model's tables as: the file's
+// own precision where ternary keeps it as stored. A GGUF whose embedding
+// table (and untied LM head) is Q8_0 keeps int8 rows (q8, about half of the
+// f16 bytes) instead of expanding them to f32; anything else gets kAuto,
+// the narrowest of bf16 / f16 / f32 that holds the values exactly. (The
+// library's kAuto stays exact: its tests compare tables bit for bit.) A
+// file that cannot be read here is reported by the load, not here.
+inline nn::HeadPrecision AutoHeadPrecision(const std::string& path) {
+  try {
+    if (path.empty() ||
+        DetectCheckpointFormat(path) != CheckpointFormat::kGguf) {
+      return nn::HeadPrecision::kAuto;
+    }
+    const io::GgufFile file = io::GgufFile::Open(path);
+    const io::GgufTensorInfo* embd = file.FindTensor("token_embd.weight");
+    const io::GgufTensorInfo* head = file.FindTensor("output.weight");
+    if (embd != nullptr && embd->type == io::GgmlType::kQ8_0 &&
+        (head == nullptr || head->type == io::GgmlType::kQ8_0)) {
+      return nn::HeadPrecision::kQ8;
+    }
+  } catch (const std::exception&) {
+  }
+  return nn::HeadPrecision::kAuto;
+}
+
+// llama.cpp's flags that do not apply to a CPU engine: accepted, with a
+// one-line note on stderr (once per flag), and otherwise ignored.
+inline void AcceptIgnoredLlamaFlags(Args& args) {
+  static std::set<std::string> noted;
+  auto note = [&](const std::string& flag, const std::optional<std::string>& v,
+                  std::string_view why) {
+    if (!v || !noted.insert(flag).second) return;
+    Note(flag + (v->empty() ? "" : " " + *v) + " ignored: " + std::string(why));
+  };
+  note("-ngl", args.Value({"-ngl", "--n-gpu-layers", "--gpu-layers"}),
+       "CPU engine, no GPU layers");
+  note("-fa",
+       args.FlagOrValue({"-fa", "--flash-attn"},
+                        {"on", "off", "auto", "0", "1", "true", "false"}),
+       "CPU engine");
+  note("-b", args.Value({"-b", "--batch-size"}),
+       "CPU engine, prompts run in batches of 512 tokens");
+  note("-ub", args.Value({"-ub", "--ubatch-size"}),
+       "CPU engine, prompts run in batches of 512 tokens");
+  note("--mlock",
+       args.Flag({"--mlock"}) ? std::optional<std::string>("") : std::nullopt,
+       "CPU engine, weights are not locked in RAM");
+  note("--numa", args.Value({"--numa"}),
+       "CPU engine, threads are not placed by NUMA node");
+}
+
+// -m, --packing, --act, --head, -t, --no-mmap, --log-disable, -v, and the
+// llama.cpp flags that do not apply here (AcceptIgnoredLlamaFlags).
 struct ModelOptions {
   std::string path;  // empty: none given and no default allowed
   std::string packing = "i2s";
   std::string act = "a8";
+  // --head; `auto` is resolved by Parse (AutoHeadPrecision): a GGUF's Q8_0
+  // tables stay q8, else kAuto (exact).
   nn::HeadPrecision head = nn::HeadPrecision::kAuto;
+  bool head_given = false;  // --head other than auto
   int64_t threads = 1;
+  // --no-mmap: LoadOptions::map_weights = false (a GGUF's I2_S projections
+  // are repacked into memory instead of used in place from the mapped file).
+  bool no_mmap = false;
+  // --log-disable: informational stderr lines off (also sets LogDisabled()).
+  bool log_disable = false;
+  bool verbose = false;  // -v, --verbose
 
   // `allow_default`: without -m, use the embedded model (generate, chat).
   // Otherwise -m is required: a UsageError names it.
   static ModelOptions Parse(Args& args, bool allow_default) {
     ModelOptions o;
+    o.log_disable = args.Flag({"--log-disable"});
+    if (o.log_disable) LogDisabled() = true;
+    o.verbose = args.Flag({"-v", "--verbose"});
+    o.no_mmap = args.Flag({"--no-mmap"});
+    AcceptIgnoredLlamaFlags(args);
     const std::optional<std::string> m = args.Value({"-m", "--model"});
     o.packing = args.String({"--packing"}, "i2s");
     o.act = args.String({"--act"}, "a8");
     o.head = ParseHeadPrecision(args.String({"--head"}, "auto"));
+    o.head_given = o.head != nn::HeadPrecision::kAuto;
     o.threads = ParseThreads(args);
     if (m) {
       if (m->empty()) throw UsageError("-m needs a model path");
@@ -145,6 +232,7 @@ struct ModelOptions {
       }
       o.path = d->string();
     }
+    if (!o.head_given) o.head = AutoHeadPrecision(o.path);
     return o;
   }
 
@@ -157,6 +245,19 @@ struct ModelOptions {
     if (path.empty()) throw UsageError("missing -m MODEL");
   }
 };
+
+// A context (-c) longer than the model was trained for: llama.cpp runs it
+// and warns ("n_ctx_per_seq > n_ctx_train -- possible training context
+// overflow"); so does ternary (RoPE positions past the table are computed).
+// One line on stderr, unless --log-disable.
+inline void WarnBeyondTrainedContext(std::string_view option, uint64_t n,
+                                     const ModelConfig& c) {
+  const uint64_t trained = uint64_t(std::max(c.max_position_embeddings, 1));
+  if (n <= trained) return;
+  Note("warning: " + std::string(option) + " " + std::to_string(n) +
+       " is beyond the model's trained context of " + std::to_string(trained) +
+       " positions (max_position_embeddings); text past it may degrade");
+}
 
 // --pretokenizer auto|llama3|bitnet-cpp-default.
 inline TokenizerLoadOptions ParseTokenizerOptions(Args& args) {

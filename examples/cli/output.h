@@ -12,8 +12,18 @@
 
 #include "ternary/tokenizer/utf8.h"
 #include "ternary/util/error.h"
+#include "ternary/version.h"
 
 namespace ternary::cli {
+
+// What `git describe` said when this binary was configured, if the build
+// defines it (-DTERNARY_GIT_DESCRIBE="v0.1.0-12-gabcdef0"); otherwise the
+// project version (`--version`, bench's build_commit).
+#ifdef TERNARY_GIT_DESCRIBE
+inline constexpr const char* kBuildDescribe = TERNARY_GIT_DESCRIBE;
+#else
+inline constexpr const char* kBuildDescribe = "v" TERNARY_VERSION_STRING;
+#endif
 
 // A JSON string literal; invalid UTF-8 becomes U+FFFD.
 inline std::string JsonString(std::string_view s) {
@@ -123,6 +133,21 @@ inline bool WriteStdout(std::string_view s, bool flush = false) {
     return false;
   }
   return !flush || std::fflush(stdout) == 0;
+}
+
+// --log-disable: informational stderr lines (notes, warnings, progress,
+// timings) are left out; errors are still reported.
+inline bool& LogDisabled() {
+  static bool disabled = false;
+  return disabled;
+}
+
+// One informational line on stderr, "ternary: <text>", unless
+// --log-disable.
+inline void Note(std::string_view text) {
+  if (LogDisabled()) return;
+  std::fprintf(stderr, "ternary: %.*s\n", static_cast<int>(text.size()),
+               text.data());
 }
 
 class Stopwatch {

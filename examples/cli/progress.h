@@ -1,6 +1,5 @@
-// A progress bar on stderr for slow loads, and a weight source wrapper that
-// drives it: Model::FromSource asks for every tensor through the wrapper, so
-// the loader needs no callback of its own.
+// A progress bar on stderr for slow loads (the Engine's load progress,
+// convert's tensors).
 #ifndef TERNARY_EXAMPLES_CLI_PROGRESS_H_
 #define TERNARY_EXAMPLES_CLI_PROGRESS_H_
 
@@ -13,10 +12,6 @@
 #include <cstdio>
 #include <string>
 #include <utility>
-
-#include "ternary/model/config.h"
-#include "ternary/model/weights.h"
-#include "ternary/util/aligned_buffer.h"
 
 namespace ternary::cli {
 
@@ -82,43 +77,6 @@ class ProgressBar {
   int last_percent_ = -1;
   double last_draw_ = 0.0;
   std::chrono::steady_clock::time_point start_;
-};
-
-// Values a model of this config reads from its source (what FromSource
-// asks for), the unit of ProgressSource.
-inline uint64_t SourceValues(const ModelConfig& c) {
-  const uint64_t h = c.dims.hidden, f = c.dims.ffn, v = c.dims.vocab;
-  const uint64_t qd = c.q_dim(), kv = c.kv_dim();
-  const uint64_t layer = 2 * h + qd + f                // norms
-                         + (qd + 2 * kv) * h + h * qd  // attention
-                         + 3 * f * h;                  // FFN
-  return v * h * (c.tie_word_embeddings ? 1 : 2) + h +
-         layer * static_cast<uint64_t>(c.dims.layers);
-}
-
-// Forwards a WeightSource, advancing `bar` by each tensor's size.
-template <WeightSource S>
-class ProgressSource {
- public:
-  ProgressSource(S& source, ProgressBar& bar) : source_(source), bar_(bar) {}
-
-  ModelConfig config() const { return source_.config(); }
-
-  TernaryMatrix Ternary(TensorId id, size_t rows, size_t cols) const {
-    TernaryMatrix m = source_.Ternary(id, rows, cols);
-    bar_.Add(uint64_t{rows} * cols);
-    return m;
-  }
-
-  AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
-    AlignedBuffer<float> out = source_.Floats(id, rows, cols);
-    bar_.Add(uint64_t{rows} * cols);
-    return out;
-  }
-
- private:
-  S& source_;
-  ProgressBar& bar_;
 };
 
 }  // namespace ternary::cli

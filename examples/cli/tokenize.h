@@ -46,6 +46,12 @@ inline int RunTokenize(Args& args) {
   const bool no_special = args.Flag({"--no-special"});
   const bool json = args.Flag({"--json"});
   const TokenizerLoadOptions options = ParseTokenizerOptions(args);
+  // llama.cpp's common flags (-ngl, -fa, --log-disable, ...) as the model
+  // subcommands take them.
+  if (args.Flag({"--log-disable"})) LogDisabled() = true;
+  (void)args.Flag({"-v", "--verbose"});
+  (void)args.Flag({"--no-mmap"});
+  AcceptIgnoredLlamaFlags(args);
   args.Finish();
   if (!model) throw UsageError("missing -m MODEL");
   if (prompt && file) throw UsageError("give -p TEXT or -f FILE, not both");

@@ -16,6 +16,7 @@
 #include "ternary/quant/ternarize.h"
 #include "ternary/quant/tl1.h"
 #include "ternary/quant/tl2.h"
+#include "ternary/runtime/engine.h"
 #include "ternary/tokenizer/chat_template.h"
 #include "ternary/tokenizer/stream_decoder.h"
 #include "ternary/tokenizer/tokenizer.h"

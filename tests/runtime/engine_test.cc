@@ -272,6 +272,57 @@ TEST_CASE("Engine: bad options and a missing tokenizer are errors") {
                                 {"no tokenizer"});
 }
 
+TEST_CASE("Engine: several sequences in one ForwardBatch") {
+  auto e = Engine::Load(kModel, EngineOptions{.threads = 2});
+  const std::vector<int32_t> a = e->Tokenize(Case0().prompt, true);
+  const std::vector<int32_t> b = e->Tokenize("JULIET:\nO Romeo, Romeo!", true);
+  // Each alone through sequence 0.
+  const std::vector<float> want_a = e->Forward(a, Logits::kLast);
+  e->Reset();
+  const std::vector<float> want_b = e->Forward(b, Logits::kLast);
+  const int32_t next_a = 363, next_b = 11;
+  const std::vector<float> want_b2 =
+      e->Forward(std::span<const int32_t>(&next_b, 1), Logits::kLast);
+  e->Reset();
+  e->Forward(a, Logits::kNone);
+  const std::vector<float> want_a2 =
+      e->Forward(std::span<const int32_t>(&next_a, 1), Logits::kLast);
+
+  // Both prompts at once, then one token each, at different positions.
+  const Engine::SequenceId sa = e->OpenSequence(), sb = e->OpenSequence();
+  CHECK(sa != sb);
+  CHECK(e->open_sequences() == 3);
+  const size_t v = e->vocab();
+  std::vector<float> logits(2 * v);
+  const Engine::BatchInput prefill[] = {{sa, a, true}, {sb, b, true}};
+  e->ForwardBatch(prefill, logits.data());
+  CHECK(std::vector<float>(logits.begin(), logits.begin() + long(v)) == want_a);
+  CHECK(std::vector<float>(logits.begin() + long(v), logits.end()) == want_b);
+  CHECK(e->position(sa) == a.size());
+  CHECK(e->position(sb) == b.size());
+  const Engine::BatchInput step[] = {
+      {sb, std::span<const int32_t>(&next_b, 1), true},
+      {sa, std::span<const int32_t>(&next_a, 1), true}};
+  e->ForwardBatch(step, logits.data());
+  CHECK(std::vector<float>(logits.begin(), logits.begin() + long(v)) ==
+        want_b2);
+  CHECK(std::vector<float>(logits.begin() + long(v), logits.end()) == want_a2);
+
+  // Misuse is a UsageError; nothing changes.
+  const Engine::BatchInput twice[] = {{sa, a, true}, {sa, b, true}};
+  test::ExpectError<UsageError>([&] { e->ForwardBatch(twice, logits.data()); },
+                                {"appears twice"});
+  CHECK(e->position(sa) == a.size() + 1);
+  e->CloseSequence(sb);
+  CHECK(e->open_sequences() == 2);
+  const Engine::BatchInput closed[] = {{sb, a, true}};
+  test::ExpectError<UsageError>([&] { e->ForwardBatch(closed, logits.data()); },
+                                {"sequence", "is not open"});
+  test::ExpectError<UsageError>([&] { e->CloseSequence(0); },
+                                {"cannot be closed"});
+  CHECK(e->OpenSequence() == sb);  // the id is handed out again
+}
+
 TEST_CASE("Engine: every packing and activation gives the greedy text") {
   // Every policy computes the same integer dot products; the tiny model's
   // greedy text is the same for each (A4 is a different model: only A8).

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -265,6 +266,14 @@ inline ModelTokenizer LoadTokenizer(const std::filesystem::path& model_path,
                               "token_embd.weight");
     }
     return tok;
+  }
+  // A folder with neither config.json nor tokenizer.json is no model folder
+  // at all: say that, rather than name the first file found missing.
+  std::error_code ec;
+  if (!std::filesystem::exists(model_path / "config.json", ec) &&
+      !std::filesystem::exists(model_path / "tokenizer.json", ec)) {
+    throw FormatError(model_path.string() +
+                      ": no config.json (not a Hugging Face model folder)");
   }
   // The model checks that model.embed_tokens.weight has vocab_size rows.
   int64_t rows = -1;

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -94,6 +95,18 @@ struct GenerateResult {
 // returning false stops the generation (FinishReason::kCancelled).
 using OnText = std::function<bool(std::string_view text)>;
 
+// The parameters of a model of this config: every value its checkpoint
+// holds (embedding, norms, projections, an untied LM head).
+inline uint64_t ParameterCount(const ModelConfig& c) noexcept {
+  const uint64_t h = c.dims.hidden, f = c.dims.ffn, v = c.dims.vocab;
+  const uint64_t qd = c.q_dim(), kv = c.kv_dim();
+  const uint64_t layer = 2 * h + qd + f                // norms
+                         + (qd + 2 * kv) * h + h * qd  // attention
+                         + 3 * f * h;                  // FFN
+  return v * h * (c.tie_word_embeddings ? 1 : 2) + h +
+         layer * static_cast<uint64_t>(c.dims.layers);
+}
+
 // Bytes the loaded weights occupy in memory.
 struct WeightMemory {
   uint64_t ternary = 0;  // packed projections
@@ -154,11 +167,11 @@ class Engine {
   // How the embedding table / LM head is stored: "bf16", "q8", ...
   virtual std::string_view head_precision() const noexcept = 0;
   virtual WeightMemory Memory() const = 0;
-  // Bytes the sequence's state holds (KV cache, activations, scratch).
+  // Bytes the sequences' states hold (KV caches, activations, scratch).
   virtual size_t StateBytes() const noexcept = 0;
   size_t threads() const noexcept;
   ThreadPool* pool() const noexcept { return pool_.get(); }
-  // Positions the sequence may reach (EngineOptions::context).
+  // Positions a sequence may reach (EngineOptions::context).
   size_t context() const noexcept { return context_; }
   double load_seconds() const noexcept { return load_seconds_; }
 
@@ -167,20 +180,60 @@ class Engine {
   void Forward(std::span<const int32_t> tokens, float* logits, Logits which);
   std::vector<float> Forward(std::span<const int32_t> tokens, Logits which);
   // Tokens in the KV cache, and which they are.
-  size_t position() const noexcept { return cached_.size(); }
-  std::span<const int32_t> cached_tokens() const noexcept { return cached_; }
+  size_t position() const noexcept { return position(0); }
+  std::span<const int32_t> cached_tokens() const noexcept {
+    return cached_tokens(0);
+  }
   // A new, empty sequence with `reserve` positions allocated up front.
-  void Reset(size_t reserve = 0);
+  void Reset(size_t reserve = 0) { Reset(0, reserve); }
   // Keeps the first n positions of the sequence.
-  void Truncate(size_t n);
+  void Truncate(size_t n) { Truncate(0, n); }
+
+  // --- Several sequences at once (batching) --------------------------------
+  // Sequence 0 is the one Generate, Chat and Forward use; more are opened
+  // and closed by the caller, each with its own KV cache. ForwardBatch runs
+  // the new tokens of several sequences, at their own positions, through
+  // the model together: each weight matrix is read once for all of them.
+
+  using SequenceId = uint32_t;
+  SequenceId OpenSequence(size_t reserve = 0);
+  // Frees a sequence's KV cache; its id may be handed out again.
+  void CloseSequence(SequenceId id);
+  size_t open_sequences() const noexcept;
+
+  struct BatchInput {
+    SequenceId sequence = 0;
+    std::span<const int32_t> tokens = {};
+    bool logits = true;  // produce the logits of its last token
+  };
+  // Appends each input's tokens to its sequence (each sequence at most once
+  // per call) and writes one row of vocab() logits per input with
+  // logits = true, in input order. The results equal running each input
+  // alone through Forward, up to float summation order.
+  void ForwardBatch(std::span<const BatchInput> inputs, float* logits);
+
+  size_t position(SequenceId id) const;
+  std::span<const int32_t> cached_tokens(SequenceId id) const;
+  void Reset(SequenceId id, size_t reserve);
+  void Truncate(SequenceId id, size_t n);
 
  protected:
   Engine(size_t threads, size_t context);
 
-  virtual void RunForward(std::span<const int32_t> tokens, float* logits,
-                          Logits which) = 0;
-  virtual void ResetState(size_t reserve) = 0;
-  virtual void TruncateState(size_t n) = 0;
+  // One input of RunBatch: a sequence's new tokens and where its logits go
+  // (nullptr: none).
+  struct StepInput {
+    SequenceId sequence;
+    std::span<const int32_t> tokens;
+    float* logits;
+    Logits which;
+  };
+  // Runs the inputs through the model (sequences distinct and open).
+  virtual void RunBatch(std::span<const StepInput> inputs) = 0;
+  virtual void NewState(SequenceId id, size_t reserve) = 0;  // id may exist
+  virtual void FreeState(SequenceId id) = 0;
+  virtual void ResetState(SequenceId id, size_t reserve) = 0;
+  virtual void TruncateState(SequenceId id, size_t n) = 0;
 
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ModelTokenizer> tokenizer_;
@@ -189,8 +242,11 @@ class Engine {
   double load_seconds_ = 0.0;
 
  private:
-  friend struct EngineAccess;
-  std::vector<int32_t> cached_;  // the tokens in the KV cache
+  std::vector<int32_t>& Tokens(SequenceId id);
+  const std::vector<int32_t>& Tokens(SequenceId id) const;
+
+  // The tokens in each sequence's KV cache; nullopt: a closed id.
+  std::vector<std::optional<std::vector<int32_t>>> sequences_;
 };
 
 }  // namespace ternary

@@ -39,18 +39,6 @@
 namespace ternary {
 namespace runtime_detail {
 
-// Values a model of this config reads from its source (what FromSource
-// asks for): the unit of EngineOptions::on_progress.
-inline uint64_t SourceValues(const ModelConfig& c) {
-  const uint64_t h = c.dims.hidden, f = c.dims.ffn, v = c.dims.vocab;
-  const uint64_t qd = c.q_dim(), kv = c.kv_dim();
-  const uint64_t layer = 2 * h + qd + f                // norms
-                         + (qd + 2 * kv) * h + h * qd  // attention
-                         + 3 * f * h;                  // FFN
-  return v * h * (c.tie_word_embeddings ? 1 : 2) + h +
-         layer * static_cast<uint64_t>(c.dims.layers);
-}
-
 // Forwards a WeightSource and reports each tensor's values as read. The
 // zero-copy path of a mapped GGUF (PackedI2S, Retain) is forwarded too.
 template <WeightSource S>
@@ -60,7 +48,7 @@ class ProgressSource {
   ProgressSource(S& source, const Callback& callback)
       : source_(source),
         callback_(callback),
-        total_(SourceValues(source.config())) {}
+        total_(ParameterCount(source.config())) {}
 
   ModelConfig config() const { return source_.config(); }
 
@@ -119,7 +107,7 @@ class EngineImpl final : public Engine {
 
   EngineImpl(size_t threads, M model)
       : Engine(threads, 0), model_(std::move(model)) {
-    state_ = model_.NewState();
+    states_.push_back(std::make_unique<typename M::State>(model_.NewState()));
     context_ = static_cast<size_t>(
         std::max(model_.config().max_position_embeddings, 1));
   }
@@ -150,25 +138,43 @@ class EngineImpl final : public Engine {
               sizeof(float);
     return m;
   }
-  size_t StateBytes() const noexcept override { return state_.bytes(); }
+  size_t StateBytes() const noexcept override {
+    size_t bytes = 0;
+    for (const auto& state : states_) bytes += state ? state->bytes() : 0;
+    return bytes;
+  }
 
  private:
-  void RunForward(std::span<const int32_t> tokens, float* logits,
-                  Logits which) override {
-    model_.Forward(tokens, state_, logits, which, pool());
-  }
-  void ResetState(size_t reserve) override {
-    // Keep the buffers (and their mapped pages) when they are big enough.
-    if (reserve <= state_.cache().capacity()) {
-      state_.Reset();
-    } else {
-      state_ = model_.NewState(reserve);
+  typename M::State& State(SequenceId id) { return *states_[id]; }
+
+  void RunBatch(std::span<const StepInput> inputs) override {
+    // One sequence after the other for now; each input's rows go through
+    // the GEMM kernels together.
+    for (const StepInput& in : inputs) {
+      model_.Forward(in.tokens, State(in.sequence), in.logits,
+                     in.logits ? in.which : Logits::kNone, pool());
     }
   }
-  void TruncateState(size_t n) override { state_.Truncate(n); }
+  void NewState(SequenceId id, size_t reserve) override {
+    if (states_.size() <= id) states_.resize(id + 1);
+    states_[id] = std::make_unique<typename M::State>(model_.NewState(reserve));
+  }
+  void FreeState(SequenceId id) override { states_[id].reset(); }
+  void ResetState(SequenceId id, size_t reserve) override {
+    // Keep the buffers (and their mapped pages) when they are big enough.
+    typename M::State& state = State(id);
+    if (reserve <= state.cache().capacity()) {
+      state.Reset();
+    } else {
+      state = model_.NewState(reserve);
+    }
+  }
+  void TruncateState(SequenceId id, size_t n) override {
+    State(id).Truncate(n);
+  }
 
   M model_;
-  typename M::State state_;
+  std::vector<std::unique_ptr<typename M::State>> states_;
 };
 
 // ---------------------------------------------------------------------------
@@ -193,7 +199,8 @@ std::string_view FinishReasonName(FinishReason reason) noexcept {
 Engine::Engine(size_t threads, size_t context)
     : pool_(
           std::make_unique<ThreadPool>(runtime_detail::ThreadsOrAll(threads))),
-      context_(context) {}
+      context_(context),
+      sequences_(1, std::vector<int32_t>{}) {}  // sequence 0 is always open
 
 Engine::~Engine() = default;
 
@@ -281,10 +288,23 @@ std::string Engine::ChatPrompt(std::span<const ChatMessage> messages) const {
                            chat_template_);
 }
 
+std::vector<int32_t>& Engine::Tokens(SequenceId id) {
+  if (id >= sequences_.size() || !sequences_[id]) {
+    throw UsageError("sequence " + std::to_string(id) + " is not open");
+  }
+  return *sequences_[id];
+}
+
+const std::vector<int32_t>& Engine::Tokens(SequenceId id) const {
+  return const_cast<Engine*>(this)->Tokens(id);
+}
+
 void Engine::Forward(std::span<const int32_t> tokens, float* logits,
                      Logits which) {
-  RunForward(tokens, logits, which);
-  cached_.insert(cached_.end(), tokens.begin(), tokens.end());
+  std::vector<int32_t>& cached = Tokens(0);
+  const StepInput in{0, tokens, logits, which};
+  RunBatch(std::span<const StepInput>(&in, 1));
+  cached.insert(cached.end(), tokens.begin(), tokens.end());
 }
 
 std::vector<float> Engine::Forward(std::span<const int32_t> tokens,
@@ -297,15 +317,76 @@ std::vector<float> Engine::Forward(std::span<const int32_t> tokens,
   return out;
 }
 
-void Engine::Reset(size_t reserve) {
-  cached_.clear();
-  ResetState(reserve);
+Engine::SequenceId Engine::OpenSequence(size_t reserve) {
+  SequenceId id = 1;
+  while (id < sequences_.size() && sequences_[id]) ++id;
+  NewState(id, reserve);
+  if (id == sequences_.size()) sequences_.emplace_back();
+  sequences_[id].emplace();
+  return id;
 }
 
-void Engine::Truncate(size_t n) {
-  if (n >= cached_.size()) return;
-  TruncateState(n);
-  cached_.resize(n);
+void Engine::CloseSequence(SequenceId id) {
+  if (id == 0) throw UsageError("sequence 0 cannot be closed");
+  Tokens(id);  // throws for an id that is not open
+  FreeState(id);
+  sequences_[id].reset();
+}
+
+size_t Engine::open_sequences() const noexcept {
+  return size_t(std::count_if(sequences_.begin(), sequences_.end(),
+                              [](const auto& s) { return s.has_value(); }));
+}
+
+void Engine::ForwardBatch(std::span<const BatchInput> inputs, float* logits) {
+  std::vector<StepInput> steps;
+  steps.reserve(inputs.size());
+  size_t row = 0;
+  for (const BatchInput& in : inputs) {
+    const std::vector<int32_t>& cached = Tokens(in.sequence);
+    if (in.tokens.empty()) {
+      throw UsageError("ForwardBatch: no tokens for sequence " +
+                       std::to_string(in.sequence));
+    }
+    for (const StepInput& s : steps) {
+      if (s.sequence == in.sequence) {
+        throw UsageError("ForwardBatch: sequence " +
+                         std::to_string(in.sequence) + " appears twice");
+      }
+    }
+    if (cached.size() + in.tokens.size() > context_) {
+      throw UsageError("ForwardBatch: sequence " + std::to_string(in.sequence) +
+                       " would pass the context of " +
+                       std::to_string(context_));
+    }
+    const bool out = in.logits;
+    steps.push_back({in.sequence, in.tokens,
+                     out ? logits + row * vocab() : nullptr, Logits::kLast});
+    row += out ? 1 : 0;
+  }
+  RunBatch(steps);
+  for (const BatchInput& in : inputs) {
+    std::vector<int32_t>& cached = Tokens(in.sequence);
+    cached.insert(cached.end(), in.tokens.begin(), in.tokens.end());
+  }
+}
+
+size_t Engine::position(SequenceId id) const { return Tokens(id).size(); }
+
+std::span<const int32_t> Engine::cached_tokens(SequenceId id) const {
+  return Tokens(id);
+}
+
+void Engine::Reset(SequenceId id, size_t reserve) {
+  Tokens(id).clear();
+  ResetState(id, reserve);
+}
+
+void Engine::Truncate(SequenceId id, size_t n) {
+  std::vector<int32_t>& cached = Tokens(id);
+  if (n >= cached.size()) return;
+  TruncateState(id, n);
+  cached.resize(n);
 }
 
 GenerateResult Engine::Generate(std::string_view prompt,
@@ -333,9 +414,10 @@ GenerateResult Engine::Generate(std::span<const int32_t> prompt,
 
   // Reuse the longest prefix the cache shares with this prompt; at least
   // one token runs, for the logits of the last position.
+  const std::vector<int32_t>& cached = Tokens(0);
   size_t keep = 0;
-  while (keep < cached_.size() && keep < prompt.size() &&
-         cached_[keep] == prompt[keep]) {
+  while (keep < cached.size() && keep < prompt.size() &&
+         cached[keep] == prompt[keep]) {
     ++keep;
   }
   keep = std::min(keep, prompt.size() - 1);
