@@ -146,7 +146,8 @@ inline std::string DescribeFile(const std::filesystem::path& path) {
            "\n";
     return out;
   }
-  const io::HfConfig config = io::HfConfig::Load(path);
+  const HfModelConfig model_config = LoadHfModelConfig(path / "config.json");
+  const io::HfConfig& config = model_config.hf;
   const HfCheckpoint checkpoint = HfCheckpoint::Open(path);
   std::map<std::string, int> types;
   uint64_t bytes = 0;
@@ -161,7 +162,11 @@ inline std::string DescribeFile(const std::filesystem::path& path) {
                  : "master weights quantized at load (quantization_mode "
                    "online") +
          ", linear_class " + config.linear_class + ")\n";
-  out += "architecture: BitNetForCausalLM (model_type bitnet, relu2)\n";
+  out += model_config.family == ModelFamily::kBitNet
+             ? "architecture: BitNetForCausalLM (model_type bitnet, relu2, "
+               "sub-norms)\n"
+             : "architecture: LlamaForCausalLM with bitnet quantization "
+               "(model_type llama, SiLU, no sub-norms)\n";
   out += "tensor types: " + TypeCounts(types) + " (" +
          std::to_string(checkpoint.files().files().size()) +
          " safetensors file" +

@@ -1,6 +1,7 @@
 // The layers' row helpers (kernels/vector_ops.h) on every target against
 // their scalar twins: equal bits, at every length around the vector widths
-// and at the 2B4T row lengths, in place and out of place.
+// and at the 2B4T row lengths, in place and out of place; the SiLU gate
+// also against its exact value.
 #include "ternary/kernels/vector_ops.h"
 
 #include <doctest/doctest.h>
@@ -113,6 +114,41 @@ TEST_CASE("RMSNorm pieces and the relu² gate equal the scalar twins") {
       vec::ReluSquaredGate(in_place.data(), up.data(), n, in_place.data());
       CHECK(SameBits(in_place, want_z));
     });
+  }
+}
+
+// silu(g)·u in double, the exact value the float op approximates.
+double SiluGateExact(float g, float u) {
+  return double(g) / (1.0 + std::exp(-double(g))) * double(u);
+}
+
+TEST_CASE("the SiLU gate equals its scalar twin and is within 4 ulp of exact") {
+  std::mt19937 rng(17);
+  for (size_t n : Lengths()) {
+    for (const float span : {4.0f, 30.0f, 120.0f}) {  // 120: past the ±87 clamp
+      INFO("n " << n << " span " << span);
+      const auto g = RandomRow(n, span, rng), up = RandomRow(n, 3.0f, rng);
+      std::vector<float> want(n);
+      vec::SiluGate<Ref>(g.data(), up.data(), n, want.data());
+      for (size_t i = 0; i < n; ++i) {
+        // silu(g)·u is a product of ≤ 4 roundings of a ≤ 1-ulp exp: within
+        // 4 ulp of the exact value, or below 1e-30 where silu underflows.
+        const double exact = SiluGateExact(g[i], up[i]);
+        const double tol = 4.0 * std::fabs(exact) * 0x1p-23 + 1e-30;
+        if (std::fabs(want[i] - exact) > tol) {
+          FAIL("g " << g[i] << " up " << up[i] << ": " << want[i] << " vs "
+                    << exact);
+        }
+      }
+      test::ForEachTarget([&](int64_t) {
+        std::vector<float> z(n);
+        vec::SiluGate(g.data(), up.data(), n, z.data());
+        CHECK(SameBits(z, want));
+        std::vector<float> in_place = g;  // the model's aliasing call
+        vec::SiluGate(in_place.data(), up.data(), n, in_place.data());
+        CHECK(SameBits(in_place, want));
+      });
+    }
   }
 }
 

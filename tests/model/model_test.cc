@@ -580,10 +580,13 @@ TEST_CASE("bad checkpoints give FormatError naming the file and tensor") {
   ExpectLoadError(
       c,
       "config.json: key 'quantization_config.quantization_mode' is 'dynamic'");
-  c = test::MakeTinyCheckpoint();
+  c = test::MakeTinyCheckpoint();  // the Llama family has no relu²
   c.config["architectures"] = {"LlamaForCausalLM"};
   c.config["model_type"] = "llama";
-  ExpectLoadError(c, "config.json: key 'model_type' is 'llama'");
+  ExpectLoadError(c, "config.json: key 'hidden_act' is 'relu2'");
+  c = test::MakeTinyCheckpoint();
+  c.config["model_type"] = "mistral";
+  ExpectLoadError(c, "config.json: key 'model_type' is 'mistral'");
   c = test::MakeTinyCheckpoint();
   c.config["hidden_act"] = "silu";
   ExpectLoadError(c, "config.json: key 'hidden_act' is 'silu'");

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "expect_error.h"
+#include "ternary/model/family.h"
 #include "ternary/util/error.h"
 
 namespace ternary {
@@ -321,6 +323,42 @@ TEST_CASE("Engine: several sequences in one ForwardBatch") {
   test::ExpectError<UsageError>([&] { e->CloseSequence(0); },
                                 {"cannot be closed"});
   CHECK(e->OpenSequence() == sb);  // the id is handed out again
+}
+
+TEST_CASE("Engine: loads the model family the file holds") {
+  // A Llama-architecture ternary checkpoint (LlamaForCausalLM with bitnet
+  // quantization; tests/data/families/llama_bitnet, whose reference logits
+  // come from an independent numpy forward pass).
+  const std::string dir =
+      std::string(TERNARY_TEST_DATA_DIR) + "/families/llama_bitnet";
+  auto e = Engine::Load(dir, EngineOptions{.threads = 1});
+  CHECK(e->config().family == ModelFamily::kLlamaBitNet);
+  CHECK_FALSE(e->config().tie_word_embeddings);
+  std::ifstream in(dir + "/reference.json");
+  const nlohmann::json ref = nlohmann::json::parse(in);
+  const auto ids = ref.at("cases").at(0).at("ids").get<std::vector<int32_t>>();
+  const size_t first = ref.at("cases").at(0).at("first_row").get<size_t>();
+  const size_t v = e->vocab();
+  std::vector<float> want(ids.size() * v);
+  std::ifstream logits(dir + "/reference_logits.f32", std::ios::binary);
+  logits.seekg(std::streamoff(first * v * sizeof(float)));
+  logits.read(reinterpret_cast<char*>(want.data()),
+              std::streamsize(want.size() * sizeof(float)));
+  REQUIRE(logits.good());
+  const std::vector<float> got = e->Forward(ids, Logits::kAll);
+  REQUIRE(got.size() == want.size());
+  for (size_t t = 0; t < ids.size(); ++t) {
+    const auto row = want.begin() + long(t * v);
+    const auto [lo, hi] = std::minmax_element(row, row + long(v));
+    float worst = 0;
+    for (size_t i = 0; i < v; ++i) {
+      worst = std::max(worst, std::abs(got[t * v + i] - row[long(i)]));
+    }
+    CAPTURE(t);
+    CHECK(worst <= 1e-5f * (*hi - *lo));
+  }
+  // Text generation runs on it too (its tokenizer is the tiny model's).
+  CHECK(e->Generate("ROMEO:", Greedy(4)).tokens.size() == 4);
 }
 
 TEST_CASE("Engine: every packing and activation gives the greedy text") {

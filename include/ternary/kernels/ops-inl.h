@@ -106,6 +106,9 @@ struct Ops {
                               float* z) {
     vec::ReluSquaredGate(gate, up, n, z);
   }
+  static void SiluGate(const float* gate, const float* up, size_t n, float* z) {
+    vec::SiluGate(gate, up, n, z);
+  }
   static void AddRows(float* x, const float* y, size_t n) {
     vec::AddRows(x, y, n);
   }

@@ -1,7 +1,7 @@
 // Row-wise helpers of the layers, per Highway target: RMSNorm's sum of
-// squares and scaling, the absmax quantizer, the relu² gate, the residual
-// add and one block of attention. All but the attention block match their
-// scalar references (kernels/ref/vector_ops.h, quant::detail in
+// squares and scaling, the absmax quantizer, the relu² and SiLU gates, the
+// residual add and one block of attention. All but the attention block match
+// their scalar references (kernels/ref/vector_ops.h, quant::detail in
 // quant/activation.h) bit for bit on finite inputs; kernels/ops-inl.h
 // builds the ops of a forward pass from them.
 
@@ -111,6 +111,41 @@ inline void ReluSquaredGate(const float* gate, const float* up, size_t n,
     hn::StoreU(hn::Mul(hn::Mul(r, r), hn::LoadU(df, up + i)), df, z + i);
   }
   ref::ReluSquaredGate(gate + i, up + i, n - i, z + i);
+}
+
+// z = silu(gate)·up; z may alias gate or up. The same operations as
+// ref::SiluGate, lane by lane (its comment says why they give equal bits).
+// Targets without a fused multiply-add (x86 before AVX2, the scalar
+// fallback) would round twice where the reference rounds once: they run
+// the reference (std::fma).
+inline void SiluGate(const float* gate, const float* up, size_t n, float* z) {
+  size_t i = 0;
+#if HWY_NATIVE_FMA
+  namespace c = ref::silu;
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const size_t N = hn::Lanes(df);
+  const auto one = hn::Set(df, 1.0f);
+  for (; i + N <= n; i += N) {
+    const auto g = hn::LoadU(df, gate + i);
+    const auto x = hn::Min(hn::Max(hn::Neg(g), hn::Set(df, -c::kMaxArg)),
+                           hn::Set(df, c::kMaxArg));
+    const auto k = hn::Round(hn::Mul(x, hn::Set(df, c::kLog2e)));
+    auto r = hn::NegMulAdd(k, hn::Set(df, c::kLn2Hi), x);
+    r = hn::NegMulAdd(k, hn::Set(df, c::kLn2Lo), r);
+    auto p = hn::MulAdd(hn::Set(df, c::kP0), r, hn::Set(df, c::kP1));
+    p = hn::MulAdd(p, r, hn::Set(df, c::kP2));
+    p = hn::MulAdd(p, r, hn::Set(df, c::kP3));
+    p = hn::MulAdd(p, r, hn::Set(df, c::kP4));
+    p = hn::MulAdd(p, r, hn::Set(df, c::kP5));
+    const auto y = hn::Add(hn::MulAdd(p, hn::Mul(r, r), r), one);
+    const auto two_k = hn::BitCast(
+        df, hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, k), hn::Set(di, 127))));
+    const auto d = hn::MulAdd(y, two_k, one);
+    hn::StoreU(hn::Mul(hn::Div(g, d), hn::LoadU(df, up + i)), df, z + i);
+  }
+#endif
+  ref::SiluGate(gate + i, up + i, n - i, z + i);
 }
 
 // x += y.

@@ -1,5 +1,5 @@
-// The row-wise ops (RMSNorm's pieces, the absmax quantizer, the relu²
-// gate) one call at a time, for tests and benchmarks: each call is one
+// The row-wise ops (RMSNorm's pieces, the absmax quantizer, the relu² and
+// SiLU gates) one call at a time, for tests and benchmarks: each call is one
 // dispatch (kernels/dispatch.h). Layers run them through a target's Ops.
 #ifndef TERNARY_KERNELS_VECTOR_OPS_H_
 #define TERNARY_KERNELS_VECTOR_OPS_H_
@@ -48,6 +48,12 @@ void ScaleRow(const float* x, float r, const float* g, size_t n, float* y) {
 template <simd::Policy S = simd::Dynamic>
 void ReluSquaredGate(const float* gate, const float* up, size_t n, float* z) {
   WithOps<S>([&]<class Ops>() { Ops::ReluSquaredGate(gate, up, n, z); });
+}
+
+// z = silu(gate)·up (ref::SiluGate); z may alias gate or up.
+template <simd::Policy S = simd::Dynamic>
+void SiluGate(const float* gate, const float* up, size_t n, float* z) {
+  WithOps<S>([&]<class Ops>() { Ops::SiluGate(gate, up, n, z); });
 }
 
 }  // namespace ternary::vec

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "ternary/io/model_limits.h"
+#include "ternary/model/family.h"
 #include "ternary/util/error.h"
 #include "ternary/util/extent.h"
 
@@ -26,7 +27,7 @@ struct Dims {
   int ffn = kDynamic;       // intermediate size
   int heads = kDynamic;     // query heads
   int kv_heads = kDynamic;  // key/value heads (GQA)
-  int head_dim = kDynamic;  // per head; heads·head_dim == hidden
+  int head_dim = kDynamic;  // per head; heads·head_dim == hidden (sub-norms)
   int layers = kDynamic;
   int vocab = kDynamic;
 
@@ -63,8 +64,9 @@ constexpr bool BothStatic(int a, int b) { return a > 0 && b > 0; }
 }  // namespace detail
 
 // Compile-time validation of a Dims template argument; Model<kD> calls it so
-// a bad custom size fails with one of these messages.
-template <Dims kD>
+// a bad custom size fails with one of these messages. kQDimIsHidden: the
+// family has sub-norms (family.h), whose attn_sub_norm is hidden wide.
+template <Dims kD, bool kQDimIsHidden = true>
 constexpr bool ValidateDims() {
   static_assert(detail::DimOk(kD.hidden) && detail::DimOk(kD.ffn) &&
                     detail::DimOk(kD.heads) && detail::DimOk(kD.kv_heads) &&
@@ -76,8 +78,8 @@ constexpr bool ValidateDims() {
       "Dims: heads must be a multiple of kv_heads (grouped-query attention)");
   static_assert(kD.head_dim == kDynamic || kD.head_dim % 2 == 0,
                 "Dims: head_dim must be even (RoPE rotates the two halves)");
-  static_assert(kD.hidden == kDynamic || kD.heads == kDynamic ||
-                    kD.head_dim == kDynamic ||
+  static_assert(!kQDimIsHidden || kD.hidden == kDynamic ||
+                    kD.heads == kDynamic || kD.head_dim == kDynamic ||
                     kD.hidden == kD.heads * kD.head_dim,
                 "Dims: hidden must equal heads * head_dim (attn_sub_norm and "
                 "o_proj read the concatenated heads)");
@@ -134,6 +136,9 @@ struct ModelConfig {
   static constexpr double kMaxRopeTheta = io::kMaxRopeTheta;
 
   Dims dims;
+  // The graph (family.h): Model<kD, P, F> loads only checkpoints of
+  // F::kFamily.
+  ModelFamily family = ModelFamily::kBitNet;
   float rms_norm_eps = 1e-5f;
   double rope_theta = 500000.0;
   int max_position_embeddings = 4096;  // RoPE table size; longer still works
@@ -162,11 +167,18 @@ struct ModelConfig {
     if (d.head_dim % 2 != 0) {
       fail("head_dim " + std::to_string(d.head_dim) + " must be even");
     }
-    // In 64 bits: each factor may be up to INT_MAX.
+    // In 64 bits: each factor may be up to INT_MAX. Only the sub-norm
+    // families need it (attn_sub_norm is hidden wide); Llama's o_proj maps
+    // heads·head_dim to hidden whatever the two are.
     const int64_t q_dim = int64_t{d.heads} * d.head_dim;
-    if (q_dim != d.hidden) {
+    if (HasSubNorms(family) && q_dim != d.hidden) {
       fail("num_attention_heads * head_dim = " + std::to_string(q_dim) +
            " differs from hidden_size " + std::to_string(d.hidden));
+    }
+    constexpr int64_t kMaxQDim = int64_t{1} << 30;  // as every other size
+    if (q_dim > kMaxQDim) {
+      fail("num_attention_heads * head_dim = " + std::to_string(q_dim) +
+           " exceeds the " + std::to_string(kMaxQDim) + " supported");
     }
     if (!(rms_norm_eps >= 0.0f && rms_norm_eps < kMaxRmsNormEps)) {
       fail("rms_norm_eps must be >= 0 and < 1, got " +

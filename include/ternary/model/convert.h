@@ -230,6 +230,12 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
                                      const ConvertOptions& options = {}) {
   HfCheckpoint ckpt = HfCheckpoint::Open(hf_folder);
   const ModelConfig config = ckpt.config();
+  if (config.family != ModelFamily::kBitNet) {
+    throw FormatError("config.json: a " +
+                      std::string(ModelFamilyName(config.family)) +
+                      " checkpoint; convert writes BitNetForCausalLM only "
+                      "(GGUF arch bitnet-b1.58)");
+  }
   config.Validate("config.json");
   const Dims& d = config.dims;
   const size_t h = d.hidden, f = d.ffn, vocab = d.vocab;

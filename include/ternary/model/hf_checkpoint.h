@@ -1,5 +1,7 @@
-// Hugging Face BitNetForCausalLM folders as a weight source: config.json +
-// model.safetensors (or shards), packed (offline) or bf16 master (online).
+// Hugging Face folders as a weight source: config.json + model.safetensors
+// (or shards), packed (offline) or bf16 master (online), of the families
+// in model/family.h: BitNetForCausalLM, and LlamaForCausalLM with bitnet
+// quantization.
 #ifndef TERNARY_MODEL_HF_CHECKPOINT_H_
 #define TERNARY_MODEL_HF_CHECKPOINT_H_
 
@@ -8,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,8 +18,10 @@
 #include <vector>
 
 #include "ternary/io/hf_config.h"
+#include "ternary/io/read_file.h"
 #include "ternary/io/safetensors.h"
 #include "ternary/model/config.h"
+#include "ternary/model/family.h"
 #include "ternary/model/weights.h"
 #include "ternary/quant/ternarize.h"
 #include "ternary/util/aligned_buffer.h"
@@ -68,6 +73,133 @@ inline void PackHfTernary(const int8_t* t, size_t rows, size_t cols,
   }
 }
 
+// config.json read for a family (docs/model.md §4, §5.2): the sizes and
+// hyperparameters (io::HfConfig) and the graph they belong to.
+struct HfModelConfig {
+  io::HfConfig hf;
+  ModelFamily family = ModelFamily::kBitNet;
+};
+
+namespace detail {
+
+// The family config.json names: architectures decides (1bitLLM's
+// BitnetForCausalLM is model_type "llama" too), model_type must agree; a
+// file without architectures must be model_type "bitnet". FormatError
+// "<file>: key '<key>' ..." for anything else.
+inline ModelFamily DetectHfFamily(const io::detail::ConfigReader& r,
+                                  const nlohmann::json& j) {
+  const std::string model_type = r.String(j, "model_type", "");
+  if (model_type != "bitnet" && model_type != "llama") {
+    r.Fail("model_type",
+           "is '" + model_type +
+               "'; supported: 'bitnet' (BitNetForCausalLM), 'llama' "
+               "(LlamaForCausalLM with quant_method 'bitnet')");
+  }
+  const nlohmann::json* a = r.Find(j, "architectures");
+  if (a == nullptr) {
+    if (model_type == "llama") {
+      r.Fail("architectures",
+             "is missing; a model_type 'llama' config must name "
+             "LlamaForCausalLM (1bitLLM's BitnetForCausalLM is also 'llama')");
+    }
+    return ModelFamily::kBitNet;
+  }
+  std::string names;
+  bool bitnet = false, llama = false, one_bit_llm = false;
+  if (a->is_array()) {
+    for (const auto& x : *a) {
+      if (!x.is_string()) continue;
+      const std::string name = x.get<std::string>();
+      names += (names.empty() ? "" : ", ") + name;
+      bitnet = bitnet || name == "BitNetForCausalLM";
+      llama = llama || name == "LlamaForCausalLM";
+      one_bit_llm = one_bit_llm || name == "BitnetForCausalLM";
+    }
+  }
+  if (one_bit_llm) {
+    r.Fail("architectures",
+           "is [" + names +
+               "]: 1bitLLM's BitNet (SiLU with sub-norms, latent fp16 "
+               "weights) is not supported yet");
+  }
+  if (bitnet || llama) {
+    const std::string want = bitnet ? "bitnet" : "llama";
+    if (model_type != want) {
+      r.Fail("model_type", "is '" + model_type + "', but architectures is [" +
+                               names + "], whose model_type is '" + want + "'");
+    }
+    return bitnet ? ModelFamily::kBitNet : ModelFamily::kLlamaBitNet;
+  }
+  r.Fail("architectures", "is [" + names +
+                              "]; supported: BitNetForCausalLM, "
+                              "LlamaForCausalLM (with quant_method 'bitnet')");
+}
+
+// A boolean key that must be false when present (a feature ternary lacks).
+inline void RequireFalse(const io::detail::ConfigReader& r,
+                         const nlohmann::json& obj, const std::string& key,
+                         const std::string& path, const std::string& why) {
+  const nlohmann::json* v = r.Find(obj, key);
+  if (v == nullptr) return;
+  if (!v->is_boolean()) r.Fail(path, "must be true or false");
+  if (v->get<bool>()) r.Fail(path, "is true; " + why);
+}
+
+}  // namespace detail
+
+// Parses config.json text. `file` names the file in messages: one line,
+// "<file>: key '<key>' ...", for invalid JSON, missing or mistyped keys and
+// anything ternary cannot run.
+inline HfModelConfig ParseHfModelConfig(std::string_view text,
+                                        const std::string& file) {
+  const nlohmann::json j = io::detail::ParseConfigObject(text, file);
+  const io::detail::ConfigReader r(j, file);
+  HfModelConfig c;
+  c.family = detail::DetectHfFamily(r, j);
+  const bool llama = c.family == ModelFamily::kLlamaBitNet;
+  const std::string_view want_act =
+      nn::FfnActivationName(FfnActivationOf(c.family));
+  const std::string act = r.String(j, "hidden_act", std::string(want_act));
+  if (act != want_act) {
+    r.Fail("hidden_act",
+           "is '" + act + "'; " +
+               (llama ? "LlamaForCausalLM" : "BitNetForCausalLM") + " runs '" +
+               std::string(want_act) + "' only");
+  }
+  detail::RequireFalse(r, j, "attention_bias", "attention_bias",
+                       "BitLinear projections have no bias");
+  detail::RequireFalse(r, j, "mlp_bias", "mlp_bias",
+                       "BitLinear projections have no bias");
+  io::detail::ReadDimensions(r, j, c.hf);
+  io::detail::ReadNormAndTokens(r, j, c.hf);
+  io::detail::ReadRope(r, j, c.hf);
+  io::detail::ReadQuantization(r, j, c.hf);
+  if (const nlohmann::json* q = r.Find(j, "quantization_config")) {
+    detail::RequireFalse(r, *q, "use_rms_norm",
+                         "quantization_config.use_rms_norm",
+                         "BitLinear's own input RMSNorm is not supported");
+  }
+  if (llama) {  // LlamaConfig's defaults where BitNetConfig's differ
+    if (r.Find(j, "rms_norm_eps") == nullptr) c.hf.rms_norm_eps = 1e-6f;
+    const nlohmann::json* rp = r.Find(j, "rope_parameters");
+    if (r.Find(j, "rope_theta") == nullptr &&
+        (rp == nullptr || r.Find(*rp, "rope_theta") == nullptr)) {
+      c.hf.rope_theta = 10000.0;
+    }
+  }
+  return c;
+}
+
+// Reads and parses `path` (a config.json, or a folder holding one).
+inline HfModelConfig LoadHfModelConfig(const std::filesystem::path& path) {
+  std::filesystem::path p = path;
+  if (std::filesystem::is_directory(p) && p.filename() != "config.json") {
+    p /= "config.json";
+  }
+  return ParseHfModelConfig(io::ReadFile(p, io::kConfigJsonLimit),
+                            p.filename().string());
+}
+
 // The transformers name of a tensor, e.g.
 // "model.layers.3.mlp.down_proj.weight".
 inline std::string HfTensorName(TensorId id) {
@@ -117,17 +249,21 @@ class HfCheckpoint {
       throw FormatError(dir.string() + ": not a checkpoint folder");
     }
     HfCheckpoint c;
-    c.hf_ = io::HfConfig::Load(dir / "config.json");
+    const HfModelConfig config = LoadHfModelConfig(dir / "config.json");
+    c.hf_ = config.hf;
+    c.family_ = config.family;
     c.st_ = io::SafetensorsCheckpoint::Open(dir);
     c.CheckTensorNames();
     return c;
   }
 
   const io::HfConfig& hf_config() const noexcept { return hf_; }
+  ModelFamily family() const noexcept { return family_; }
   const io::SafetensorsCheckpoint& files() const noexcept { return st_; }
 
   ModelConfig config() const {
     ModelConfig c;
+    c.family = family_;
     c.dims = Dims{.hidden = hf_.hidden_size,
                   .ffn = hf_.intermediate_size,
                   .heads = hf_.num_attention_heads,
@@ -279,7 +415,9 @@ class HfCheckpoint {
             continue;
           }
         }
-        std::string why = "is not part of the BitNet graph";
+        std::string why = family_ == ModelFamily::kBitNet
+                              ? "is not part of the BitNet graph"
+                              : "is not part of the llama-bitnet graph";
         if (t.name.ends_with("weight_scale")) {
           why +=
               " (weight_scale belongs to packed projections, "
@@ -309,6 +447,10 @@ class HfCheckpoint {
     }
     for (int k = TensorId::kAttnNorm; k <= TensorId::kDown; ++k) {
       const TensorId id{static_cast<TensorId::Kind>(k), l};
+      if (!HasSubNorms(family_) && (id.kind == TensorId::kAttnSubNorm ||
+                                    id.kind == TensorId::kFfnSubNorm)) {
+        continue;
+      }
       const std::string graph = HfTensorName(id);
       if (graph == name) return true;
       if (offline && id.IsTernary() && graph + "_scale" == name) return true;
@@ -317,6 +459,7 @@ class HfCheckpoint {
   }
 
   io::HfConfig hf_;
+  ModelFamily family_ = ModelFamily::kBitNet;
   io::SafetensorsCheckpoint st_;
 };
 

@@ -1,4 +1,5 @@
-// The BitNet b1.58 model: Model<Dims, Policy> (docs/model.md §2).
+// The BitNet b1.58 model: Model<Dims, Policy, Family> (docs/model.md §2,
+// §5).
 #ifndef TERNARY_MODEL_MODEL_H_
 #define TERNARY_MODEL_MODEL_H_
 
@@ -17,6 +18,7 @@
 #include "ternary/kernels/scratch.h"
 #include "ternary/model/checkpoint.h"
 #include "ternary/model/config.h"
+#include "ternary/model/family.h"
 #include "ternary/model/hf_checkpoint.h"
 #include "ternary/model/options.h"
 #include "ternary/model/policy.h"
@@ -35,9 +37,12 @@
 
 namespace ternary {
 
-// A BitNet b1.58 decoder (BitNetForCausalLM). kD fixes any subset of the
-// dimensions at compile time (kDynamicDims: all read from the file); P
-// picks the packing format, activation policy and SIMD dispatch.
+// A BitNet b1.58 decoder. kD fixes any subset of the dimensions at compile
+// time (kDynamicDims: all read from the file); P picks the packing format,
+// activation policy and SIMD dispatch; F the graph (model/family.h):
+// family::BitNet (BitNetForCausalLM, 2B4T) or family::LlamaBitNet
+// (LlamaForCausalLM with bitnet quantization). WithFamily picks F from a
+// checkpoint's config.
 //
 //   auto model = Model<kTinyShakespeare>::Load("models/tiny-shakespeare");
 //   auto state = model.NewState();
@@ -45,19 +50,22 @@ namespace ternary {
 //
 // A Model is immutable after loading and may be shared by threads; each
 // sequence has its own State (KV cache and scratch).
-template <Dims kD = kDynamicDims, ModelPolicy P = Policy<>>
+template <Dims kD = kDynamicDims, ModelPolicy P = Policy<>,
+          FamilyPolicy F = family::BitNet>
 class Model {
-  static_assert(ValidateDims<kD>());
+  static_assert(ValidateDims<kD, F::kSubNorms>());
 
  public:
   using Format = typename P::Format;
   using Act = typename P::Act;
   using Simd = typename P::Simd;
+  using Family = F;
   static constexpr Dims kStaticDims = kD;
 
   template <quant::Role R>
   using Linear = nn::BitLinear<Format, Act, R, Simd>;
 
+  // The sub-norms are empty in families without them (F::kSubNorms).
   struct Layer {
     nn::RmsNorm<kD.hidden> attn_norm;
     Linear<quant::Role::kAttnIn> q, k, v;
@@ -112,8 +120,8 @@ class Model {
   // Loads a Hugging Face folder (config.json + model.safetensors or shards)
   // or a .gguf file (ternary/model/checkpoint.h) and repacks every
   // projection into Format once. Throws FormatError (bad or unsupported
-  // files, naming file and tensor/key) or ShapeError (the file's dims
-  // disagree with kD, naming the field).
+  // files, naming file and tensor/key; a checkpoint of another family than
+  // F) or ShapeError (the file's dims disagree with kD, naming the field).
   static Model Load(const std::filesystem::path& path,
                     const LoadOptions& options = {}) {
     return WithCheckpoint(path, [&](auto& source, const std::string& name) {
@@ -132,6 +140,13 @@ class Model {
     }
     Model m;
     m.config_ = source.config();
+    if (m.config_.family != F::kFamily) {
+      throw FormatError(name + ": the checkpoint is a " +
+                        std::string(ModelFamilyName(m.config_.family)) +
+                        " model; this Model type runs " +
+                        std::string(F::kName) +
+                        " (pick it with WithFamily, ternary/model/family.h)");
+    }
     CheckDimsMatch<kD>(m.config_.dims, name);
     m.config_.Validate(name);
     const size_t h = m.hidden(), f = m.ffn(), qd = m.q_dim(), kv = m.kv_dim(),
@@ -158,6 +173,14 @@ class Model {
         TernaryMatrix t = source.Ternary({kind, l}, rows, cols);
         return Linear<R>::FromTernary(t.values, rows, cols, t.alpha);
       };
+      // A family without sub-norms never asks the source for them.
+      auto sub_norm = [&]<int kN>(TensorId::Kind kind, size_t n) {
+        if constexpr (F::kSubNorms) {
+          return nn::RmsNorm<kN>{norm(kind, n), m.config_.rms_norm_eps};
+        } else {
+          return nn::RmsNorm<kN>{};
+        }
+      };
       using quant::Role;
       const float eps = m.config_.rms_norm_eps;
       m.layers_.push_back(Layer{
@@ -165,12 +188,14 @@ class Model {
           .q = proj.template operator()<Role::kAttnIn>(TensorId::kQ, qd, h),
           .k = proj.template operator()<Role::kAttnIn>(TensorId::kK, kv, h),
           .v = proj.template operator()<Role::kAttnIn>(TensorId::kV, kv, h),
-          .attn_sub_norm = {norm(TensorId::kAttnSubNorm, qd), eps},
+          .attn_sub_norm = sub_norm.template operator()<kD.hidden>(
+              TensorId::kAttnSubNorm, qd),
           .o = proj.template operator()<Role::kAttnOut>(TensorId::kO, h, qd),
           .ffn_norm = {norm(TensorId::kFfnNorm, h), eps},
           .gate = proj.template operator()<Role::kFfnIn>(TensorId::kGate, f, h),
           .up = proj.template operator()<Role::kFfnIn>(TensorId::kUp, f, h),
-          .ffn_sub_norm = {norm(TensorId::kFfnSubNorm, f), eps},
+          .ffn_sub_norm =
+              sub_norm.template operator()<kD.ffn>(TensorId::kFfnSubNorm, f),
           .down =
               proj.template operator()<Role::kFfnOut>(TensorId::kDown, h, f),
       });
@@ -343,17 +368,21 @@ class Model {
       Ops::Attention({q, qd, n, pos0, kc, vc, kv, heads(), kv_heads(),
                       head_dim(), attn, qd},
                      s.scratch_.attention(), pool);
-      w.attn_sub_norm.template Run<Ops>(attn, n, qd, attn, qd);
+      if constexpr (F::kSubNorms) {
+        w.attn_sub_norm.template Run<Ops>(attn, n, qd, attn, qd);
+      }
       w.o.template Quantize<Ops>(attn, n, qd, s.acts_);
       w.o.template Run<Ops>(s.acts_, tmp, h, s.scratch_, pool);
       Ops::AddRows(x, tmp, n * h);
-      // FFN: down(ffn_sub_norm(relu(gate)² · up)).
+      // FFN: down(ffn_sub_norm(act(gate) · up)), act relu² or SiLU.
       w.ffn_norm.template Run<Ops>(x, n, h, xn, h);
       w.gate.template Quantize<Ops>(xn, n, h, s.acts_);
       w.gate.template Run<Ops>(s.acts_, gate, f, s.scratch_, pool);
       w.up.template Run<Ops>(s.acts_, up, f, s.scratch_, pool);
-      Ops::ReluSquaredGate(gate, up, n * f, gate);
-      w.ffn_sub_norm.template Run<Ops>(gate, n, f, gate, f);
+      nn::GatedActivation<F::kFfnActivation, Ops>(gate, up, n * f, gate);
+      if constexpr (F::kSubNorms) {
+        w.ffn_sub_norm.template Run<Ops>(gate, n, f, gate, f);
+      }
       w.down.template Quantize<Ops>(gate, n, f, s.acts_);
       w.down.template Run<Ops>(s.acts_, tmp, h, s.scratch_, pool);
       Ops::AddRows(x, tmp, n * h);

@@ -96,13 +96,15 @@ struct GenerateResult {
 using OnText = std::function<bool(std::string_view text)>;
 
 // The parameters of a model of this config: every value its checkpoint
-// holds (embedding, norms, projections, an untied LM head).
+// holds (embedding, norms, sub-norms where the family has them,
+// projections, an untied LM head).
 inline uint64_t ParameterCount(const ModelConfig& c) noexcept {
   const uint64_t h = c.dims.hidden, f = c.dims.ffn, v = c.dims.vocab;
   const uint64_t qd = c.q_dim(), kv = c.kv_dim();
-  const uint64_t layer = 2 * h + qd + f                // norms
-                         + (qd + 2 * kv) * h + h * qd  // attention
-                         + 3 * f * h;                  // FFN
+  const uint64_t sub = HasSubNorms(c.family) ? qd + f : 0;  // sub-norms
+  const uint64_t layer = 2 * h + sub                        // norms
+                         + (qd + 2 * kv) * h + h * qd       // attention
+                         + 3 * f * h;                       // FFN
   return v * h * (c.tie_word_embeddings ? 1 : 2) + h +
          layer * static_cast<uint64_t>(c.dims.layers);
 }

@@ -99,11 +99,12 @@ inline size_t ThreadsOrAll(size_t threads) {
 
 }  // namespace runtime_detail
 
-// The Engine of one policy: a Model with runtime dimensions and its State.
-template <ModelPolicy P>
+// The Engine of one policy and model family: a Model with runtime
+// dimensions and the States of its sequences.
+template <ModelPolicy P, FamilyPolicy F = family::BitNet>
 class EngineImpl final : public Engine {
  public:
-  using M = Model<kDynamicDims, P>;
+  using M = Model<kDynamicDims, P, F>;
 
   EngineImpl(size_t threads, M model)
       : Engine(threads, 0), model_(std::move(model)) {
@@ -132,10 +133,11 @@ class EngineImpl final : public Engine {
     m.tables = model_.embedding().bytes() +
                (c.tie_word_embeddings ? 0 : model_.head().bytes());
     m.ternary = model_.WeightBytes() - m.tables;
-    m.norms = (uint64_t(c.dims.layers) *
-                   (2 * c.dims.hidden + c.q_dim() + c.dims.ffn) +
-               c.dims.hidden) *
-              sizeof(float);
+    m.norms =
+        (uint64_t(c.dims.layers) *
+             (2 * c.dims.hidden + (F::kSubNorms ? c.q_dim() + c.dims.ffn : 0)) +
+         c.dims.hidden) *
+        sizeof(float);
     return m;
   }
   size_t StateBytes() const noexcept override {
@@ -222,18 +224,23 @@ std::unique_ptr<Engine> Engine::Load(const std::filesystem::path& path,
                        "' is not one of: " + std::string(kChatTemplateNames));
     }
   }
+  // The family is read from the file: each packing × activation × family
+  // is its own Model type.
   std::unique_ptr<Engine> engine = WithPolicy(
       options.packing, options.act, [&]<class P>(P) -> std::unique_ptr<Engine> {
-        auto model = WithCheckpoint(path, [&](auto& source,
-                                              const std::string& name) {
+        return WithCheckpoint(path, [&](auto& source, const std::string& name) {
           runtime_detail::ProgressSource progress(source, options.on_progress);
-          return Model<kDynamicDims, P>::FromSource(
-              progress, name,
-              LoadOptions{.head = options.head,
-                          .map_weights = options.map_weights});
+          return WithFamily(
+              source.config().family,
+              [&]<class F>(F) -> std::unique_ptr<Engine> {
+                auto model = Model<kDynamicDims, P, F>::FromSource(
+                    progress, name,
+                    LoadOptions{.head = options.head,
+                                .map_weights = options.map_weights});
+                return std::make_unique<EngineImpl<P, F>>(options.threads,
+                                                          std::move(model));
+              });
         });
-        return std::make_unique<EngineImpl<P>>(options.threads,
-                                               std::move(model));
       });
   engine->chat_template_ = chat ? *chat
                                 : DetectChatTemplate(tok.chat_template)
@@ -252,12 +259,15 @@ std::unique_ptr<Engine> Engine::Random(const ModelConfig& config,
       options.packing, options.act, [&]<class P>(P) -> std::unique_ptr<Engine> {
         RandomWeights weights(config, seed);
         runtime_detail::ProgressSource progress(weights, options.on_progress);
-        auto model = Model<kDynamicDims, P>::FromSource(
-            progress, "random",
-            LoadOptions{.head = options.head,
-                        .map_weights = options.map_weights});
-        return std::make_unique<EngineImpl<P>>(options.threads,
-                                               std::move(model));
+        return WithFamily(
+            config.family, [&]<class F>(F) -> std::unique_ptr<Engine> {
+              auto model = Model<kDynamicDims, P, F>::FromSource(
+                  progress, "random",
+                  LoadOptions{.head = options.head,
+                              .map_weights = options.map_weights});
+              return std::make_unique<EngineImpl<P, F>>(options.threads,
+                                                        std::move(model));
+            });
       });
   if (options.context != 0) engine->context_ = options.context;
   engine->load_seconds_ = runtime_detail::SecondsSince(start);

@@ -59,6 +59,9 @@ struct Ops {
                               float* z) {
     ref::ReluSquaredGate(gate, up, n, z);
   }
+  static void SiluGate(const float* gate, const float* up, size_t n, float* z) {
+    ref::SiluGate(gate, up, n, z);
+  }
   static void AddRows(float* x, const float* y, size_t n) {
     ref::AddRows(x, y, n);
   }
