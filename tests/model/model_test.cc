@@ -636,5 +636,75 @@ TEST_CASE("LM head precision: exact auto choice, and a Q8 head stays close") {
   CHECK(argmax_equal * 10 >= positions * 8);
 }
 
+// ForwardBatch: several sequences at their own positions in one pass give
+// each sequence the logits Forward gives it alone, bit for bit (every row
+// runs the same operations), on every target; an item longer than a pass
+// (kMaxBatch rows) is cut across passes.
+TEST_CASE("ForwardBatch equals Forward per sequence on every target") {
+  using M = Model<kDynamicDims>;
+  const M model = M::Load(kPacked);
+  const size_t v = model.vocab();
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> token(0, int32_t(v) - 1);
+  std::vector<std::vector<int32_t>> prompts = {
+      {4091, 1948, 328, 699, 2221}, {4091, 40}, std::vector<int32_t>(600)};
+  for (int32_t& t : prompts[2]) t = token(rng);
+  ThreadPool pool(2);
+  test::ForEachTarget([&](int64_t) {
+    // Alone: A and C last-position logits, B all positions, then one more
+    // token each.
+    std::vector<std::vector<float>> want, want_next;
+    const Logits which[] = {Logits::kLast, Logits::kAll, Logits::kLast};
+    const int32_t next[] = {363, 11, 30};
+    for (size_t i = 0; i < 3; ++i) {
+      M::State s = model.NewState();
+      want.push_back(model.Forward(prompts[i], s, which[i], &pool));
+      want_next.push_back(model.Forward(std::span<const int32_t>(&next[i], 1),
+                                        s, Logits::kLast, &pool));
+    }
+    // Together (the work buffers lent by another State).
+    std::vector<M::State> states;
+    for (int i = 0; i < 3; ++i) states.push_back(model.NewState());
+    M::State work = model.NewState();
+    std::vector<std::vector<float>> got(3);
+    std::vector<M::BatchItem> items;
+    for (size_t i = 0; i < 3; ++i) {
+      got[i].resize(want[i].size());
+      items.push_back({prompts[i], &states[i], got[i].data(), which[i]});
+    }
+    model.ForwardBatch(items, work, &pool);
+    for (size_t i = 0; i < 3; ++i) {
+      CAPTURE(i);
+      CHECK(states[i].size() == prompts[i].size());
+      CHECK(got[i] == want[i]);
+    }
+    std::vector<float> step(3 * v);
+    items.clear();
+    for (size_t i = 0; i < 3; ++i) {
+      items.push_back({std::span<const int32_t>(&next[i], 1), &states[i],
+                       step.data() + i * v, Logits::kLast});
+    }
+    model.ForwardBatch(items, states[0], &pool);  // a member lends buffers
+    for (size_t i = 0; i < 3; ++i) {
+      CAPTURE(i);
+      CHECK(std::vector<float>(step.begin() + long(i * v),
+                               step.begin() + long((i + 1) * v)) ==
+            want_next[i]);
+    }
+  });
+  // Misuse: a State twice, a token outside the vocabulary; nothing changes.
+  M::State a = model.NewState(), work = model.NewState();
+  const int32_t ok = 1, bad = int32_t(v);
+  std::vector<float> out(2 * v);
+  const M::BatchItem twice[] = {
+      {std::span<const int32_t>(&ok, 1), &a, out.data(), Logits::kLast},
+      {std::span<const int32_t>(&ok, 1), &a, out.data() + v, Logits::kLast}};
+  CHECK_THROWS_AS(model.ForwardBatch(twice, work), UsageError);
+  const M::BatchItem outside[] = {
+      {std::span<const int32_t>(&bad, 1), &a, out.data(), Logits::kLast}};
+  CHECK_THROWS_AS(model.ForwardBatch(outside, work), UsageError);
+  CHECK(a.size() == 0);
+}
+
 }  // namespace
 }  // namespace ternary

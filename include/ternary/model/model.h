@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -95,6 +96,9 @@ class Model {
     nn::KvCache cache_;
     size_t rows_ = 0;  // token rows the buffers below hold
     AlignedBuffer<float> x_, xn_, q_, attn_, tmp_, gate_, up_;
+    // A batch of several sequences: its keys and values before they go to
+    // each sequence's cache, and its logits rows before they are handed out.
+    AlignedBuffer<float> k_, v_, logits_;
     QuantizedActs acts_;
     KernelScratch scratch_;
 
@@ -102,9 +106,10 @@ class Model {
     // Bytes held: the KV cache, the activations and the kernels' scratch
     // (nothing is kept anywhere else between calls).
     size_t bytes() const noexcept {
-      size_t b = (x_.size() + xn_.size() + q_.size() + attn_.size() +
-                  tmp_.size() + gate_.size() + up_.size()) *
-                 sizeof(float);
+      size_t b =
+          (x_.size() + xn_.size() + q_.size() + attn_.size() + tmp_.size() +
+           gate_.size() + up_.size() + k_.size() + v_.size() + logits_.size()) *
+          sizeof(float);
       b += acts_.bytes() + scratch_.bytes();
       b += 2 * cache_.layers() * cache_.capacity() * cache_.kv_dim() *
            sizeof(float);
@@ -266,29 +271,82 @@ class Model {
   // unchanged).
   void Forward(std::span<const int32_t> tokens, State& state, float* logits,
                Logits which = Logits::kAll, ThreadPool* pool = nullptr) const {
-    for (int32_t id : tokens) {
-      if (id < 0 || static_cast<size_t>(id) >= vocab()) {
-        throw UsageError("token id " + std::to_string(id) +
-                         " outside the vocabulary [0, " +
-                         std::to_string(vocab()) + ")");
+    const BatchItem item{tokens, &state, logits, which};
+    ForwardBatch(std::span<const BatchItem>(&item, 1), state, pool);
+  }
+
+  // One sequence's part of a batched forward pass: its new tokens, its
+  // State (KV cache), and where its logits go (as Forward's `which`).
+  struct BatchItem {
+    std::span<const int32_t> tokens;
+    State* state = nullptr;
+    float* logits = nullptr;
+    Logits which = Logits::kLast;
+  };
+
+  // Runs several sequences, each at its own positions, through the model
+  // together: every projection is one GEMM over all their tokens (each
+  // weight matrix is read once per batch instead of once per sequence) and
+  // the LM head one GEMM over all logits rows; attention runs per sequence
+  // on its own cache. Each item's logits equal those of Forward on that
+  // item alone (every row is computed with the same operations). `work`
+  // lends the batch's activation buffers (any State of this model, e.g.
+  // one of the items'). Items must have distinct states. Throws UsageError
+  // for token ids outside the vocabulary (no state is then changed).
+  void ForwardBatch(std::span<const BatchItem> items, State& work,
+                    ThreadPool* pool = nullptr) const {
+    for (const BatchItem& item : items) {
+      if (item.state == nullptr) {
+        throw UsageError("Model::ForwardBatch: an item without a State");
+      }
+      CheckState(*item.state);
+      for (int32_t id : item.tokens) {
+        if (id < 0 || static_cast<size_t>(id) >= vocab()) {
+          throw UsageError("token id " + std::to_string(id) +
+                           " outside the vocabulary [0, " +
+                           std::to_string(vocab()) + ")");
+        }
       }
     }
+    for (size_t i = 0; i < items.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (items[i].state == items[j].state) {
+          throw UsageError("Model::ForwardBatch: a State appears twice");
+        }
+      }
+    }
+    CheckState(work);
+    // Cut the items into segments of at most kMaxBatch rows per pass; an
+    // item longer than that runs over several passes, in order.
+    std::vector<Segment> pass;
+    size_t rows = 0;
     // One dispatch per call: the whole pass runs on one target's ops.
     WithOps<Simd>([&]<class Ops>() {
-      for (size_t begin = 0; begin < tokens.size(); begin += kMaxBatch) {
-        const size_t n = std::min(kMaxBatch, tokens.size() - begin);
-        const bool last_chunk = begin + n == tokens.size();
-        float* out = nullptr;
-        Logits mode = Logits::kNone;
-        if (which == Logits::kAll) {
-          out = logits + begin * vocab();
-          mode = Logits::kAll;
-        } else if (which == Logits::kLast && last_chunk) {
-          out = logits;
-          mode = Logits::kLast;
+      for (const BatchItem& item : items) {
+        const size_t n = item.tokens.size();
+        for (size_t begin = 0; begin < n;) {
+          if (rows == kMaxBatch) {
+            ForwardSegments<Ops>(pass, work, pool);
+            pass.clear();
+            rows = 0;
+          }
+          const size_t take = std::min(kMaxBatch - rows, n - begin);
+          Segment seg{item.tokens.subspan(begin, take), item.state, nullptr,
+                      Logits::kNone};
+          const bool last = begin + take == n;
+          if (item.which == Logits::kAll) {
+            seg.logits = item.logits + begin * vocab();
+            seg.which = Logits::kAll;
+          } else if (item.which == Logits::kLast && last) {
+            seg.logits = item.logits;
+            seg.which = Logits::kLast;
+          }
+          pass.push_back(seg);
+          rows += take;
+          begin += take;
         }
-        ForwardChunk<Ops>(tokens.subspan(begin, n), state, out, mode, pool);
       }
+      if (!pass.empty()) ForwardSegments<Ops>(pass, work, pool);
     });
   }
 
@@ -314,86 +372,159 @@ class Model {
     }
   }
 
-  void Reserve(State& s, size_t rows) const {
-    if (rows <= s.rows_) return;
-    const size_t h = hidden();
-    s.x_ = AlignedBuffer<float>(rows * h);
-    s.xn_ = AlignedBuffer<float>(rows * h);
-    s.tmp_ = AlignedBuffer<float>(rows * h);
-    s.q_ = AlignedBuffer<float>(rows * q_dim());
-    s.attn_ = AlignedBuffer<float>(rows * q_dim());
-    s.gate_ = AlignedBuffer<float>(rows * ffn());
-    s.up_ = AlignedBuffer<float>(rows * ffn());
-    s.rows_ = rows;
-  }
+  // A piece of one sequence within a pass (BatchItem, cut to the pass).
+  using Segment = BatchItem;
 
-  // One chunk of at most kMaxBatch tokens with a target's ops
-  // (kernels/ops-inl.h) or the scalar references (ref::Ops).
-  template <class Ops>
-  void ForwardChunk(std::span<const int32_t> tokens, State& s, float* logits,
-                    Logits mode, ThreadPool* pool) const {
-    const size_t n = tokens.size();
-    if (n == 0) return;
+  void CheckState(const State& s) const {
     if (s.cache_.layers() != layers() || s.cache_.kv_dim() != kv_dim()) {
       throw UsageError("Model::Forward: the state belongs to another model");
     }
-    const size_t h = hidden(), f = ffn(), qd = q_dim(), kv = kv_dim();
-    const size_t pos0 = s.cache_.size();
-    Reserve(s, n);
-    s.cache_.Reserve(pos0 + n);
-    float* x = s.x_.data();
-    float* xn = s.xn_.data();
-    float* q = s.q_.data();
-    float* attn = s.attn_.data();
-    float* tmp = s.tmp_.data();
-    float* gate = s.gate_.data();
-    float* up = s.up_.data();
+  }
 
-    embed_.Lookup(tokens, x, h);
+  void Reserve(State& s, size_t rows, bool staged_kv) const {
+    if (rows > s.rows_) {
+      const size_t h = hidden();
+      s.x_ = AlignedBuffer<float>(rows * h);
+      s.xn_ = AlignedBuffer<float>(rows * h);
+      s.tmp_ = AlignedBuffer<float>(rows * h);
+      s.q_ = AlignedBuffer<float>(rows * q_dim());
+      s.attn_ = AlignedBuffer<float>(rows * q_dim());
+      s.gate_ = AlignedBuffer<float>(rows * ffn());
+      s.up_ = AlignedBuffer<float>(rows * ffn());
+      s.k_ = {};
+      s.v_ = {};
+      s.rows_ = rows;
+    }
+    if (staged_kv && s.k_.size() < s.rows_ * kv_dim()) {
+      s.k_ = AlignedBuffer<float>(s.rows_ * kv_dim());
+      s.v_ = AlignedBuffer<float>(s.rows_ * kv_dim());
+    }
+  }
+
+  // One pass of at most kMaxBatch rows (segments of distinct sequences)
+  // with a target's ops (kernels/ops-inl.h) or the scalar references
+  // (ref::Ops). A single segment writes its keys and values straight into
+  // its cache; several stage them in `work` and copy each to its cache.
+  template <class Ops>
+  void ForwardSegments(std::span<const Segment> segs, State& work,
+                       ThreadPool* pool) const {
+    size_t n = 0;
+    for (const Segment& g : segs) n += g.tokens.size();
+    if (n == 0) return;
+    const size_t h = hidden(), f = ffn(), qd = q_dim(), kv = kv_dim();
+    const bool staged = segs.size() > 1;
+    Reserve(work, n, staged);
+    std::vector<size_t> pos0(segs.size()), row0(segs.size());
+    for (size_t i = 0, row = 0; i < segs.size(); ++i) {
+      State& st = *segs[i].state;
+      pos0[i] = st.cache_.size();
+      row0[i] = row;
+      row += segs[i].tokens.size();
+      st.cache_.Reserve(pos0[i] + segs[i].tokens.size());
+    }
+    float* x = work.x_.data();
+    float* xn = work.xn_.data();
+    float* q = work.q_.data();
+    float* attn = work.attn_.data();
+    float* tmp = work.tmp_.data();
+    float* gate = work.gate_.data();
+    float* up = work.up_.data();
+    QuantizedActs& acts = work.acts_;
+    KernelScratch& scratch = work.scratch_;
+
+    for (size_t i = 0; i < segs.size(); ++i) {
+      embed_.Lookup(segs[i].tokens, x + row0[i] * h, h);
+    }
     for (size_t l = 0; l < layers(); ++l) {
       const Layer& w = layers_[l];
-      float* kc = s.cache_.k(l);
-      float* vc = s.cache_.v(l);
-      // Attention: q/k/v share one quantized input; k and v land directly
-      // in the cache rows of these positions.
+      // Attention: q/k/v share one quantized input.
       w.attn_norm.template Run<Ops>(x, n, h, xn, h);
-      w.q.template Quantize<Ops>(xn, n, h, s.acts_);
-      w.q.template Run<Ops>(s.acts_, q, qd, s.scratch_, pool);
-      w.k.template Run<Ops>(s.acts_, kc + pos0 * kv, kv, s.scratch_, pool);
-      w.v.template Run<Ops>(s.acts_, vc + pos0 * kv, kv, s.scratch_, pool);
-      for (size_t t = 0; t < n; ++t) {
-        rotary_.Apply(q + t * qd, heads(), pos0 + t);
-        rotary_.Apply(kc + (pos0 + t) * kv, kv_heads(), pos0 + t);
+      w.q.template Quantize<Ops>(xn, n, h, acts);
+      w.q.template Run<Ops>(acts, q, qd, scratch, pool);
+      if (staged) {
+        w.k.template Run<Ops>(acts, work.k_.data(), kv, scratch, pool);
+        w.v.template Run<Ops>(acts, work.v_.data(), kv, scratch, pool);
+      } else {  // straight into the cache rows of these positions
+        State& st = *segs[0].state;
+        w.k.template Run<Ops>(acts, st.cache_.k(l) + pos0[0] * kv, kv, scratch,
+                              pool);
+        w.v.template Run<Ops>(acts, st.cache_.v(l) + pos0[0] * kv, kv, scratch,
+                              pool);
       }
-      Ops::Attention({q, qd, n, pos0, kc, vc, kv, heads(), kv_heads(),
-                      head_dim(), attn, qd},
-                     s.scratch_.attention(), pool);
+      for (size_t i = 0; i < segs.size(); ++i) {
+        State& st = *segs[i].state;
+        const size_t m = segs[i].tokens.size();
+        float* kc = st.cache_.k(l);
+        float* vc = st.cache_.v(l);
+        if (staged) {
+          std::memcpy(kc + pos0[i] * kv, work.k_.data() + row0[i] * kv,
+                      m * kv * sizeof(float));
+          std::memcpy(vc + pos0[i] * kv, work.v_.data() + row0[i] * kv,
+                      m * kv * sizeof(float));
+        }
+        for (size_t t = 0; t < m; ++t) {
+          rotary_.Apply(q + (row0[i] + t) * qd, heads(), pos0[i] + t);
+          rotary_.Apply(kc + (pos0[i] + t) * kv, kv_heads(), pos0[i] + t);
+        }
+        Ops::Attention({q + row0[i] * qd, qd, m, pos0[i], kc, vc, kv, heads(),
+                        kv_heads(), head_dim(), attn + row0[i] * qd, qd},
+                       scratch.attention(), pool);
+      }
       if constexpr (F::kSubNorms) {
         w.attn_sub_norm.template Run<Ops>(attn, n, qd, attn, qd);
       }
-      w.o.template Quantize<Ops>(attn, n, qd, s.acts_);
-      w.o.template Run<Ops>(s.acts_, tmp, h, s.scratch_, pool);
+      w.o.template Quantize<Ops>(attn, n, qd, acts);
+      w.o.template Run<Ops>(acts, tmp, h, scratch, pool);
       Ops::AddRows(x, tmp, n * h);
       // FFN: down(ffn_sub_norm(act(gate) · up)), act relu² or SiLU.
       w.ffn_norm.template Run<Ops>(x, n, h, xn, h);
-      w.gate.template Quantize<Ops>(xn, n, h, s.acts_);
-      w.gate.template Run<Ops>(s.acts_, gate, f, s.scratch_, pool);
-      w.up.template Run<Ops>(s.acts_, up, f, s.scratch_, pool);
+      w.gate.template Quantize<Ops>(xn, n, h, acts);
+      w.gate.template Run<Ops>(acts, gate, f, scratch, pool);
+      w.up.template Run<Ops>(acts, up, f, scratch, pool);
       nn::GatedActivation<F::kFfnActivation, Ops>(gate, up, n * f, gate);
       if constexpr (F::kSubNorms) {
         w.ffn_sub_norm.template Run<Ops>(gate, n, f, gate, f);
       }
-      w.down.template Quantize<Ops>(gate, n, f, s.acts_);
-      w.down.template Run<Ops>(s.acts_, tmp, h, s.scratch_, pool);
+      w.down.template Quantize<Ops>(gate, n, f, acts);
+      w.down.template Run<Ops>(acts, tmp, h, scratch, pool);
       Ops::AddRows(x, tmp, n * h);
     }
-    s.cache_.Resize(pos0 + n);
-    if (mode == Logits::kNone) return;
-    const size_t first = mode == Logits::kAll ? 0 : n - 1;
-    const size_t rows = n - first;
-    output_norm_.template Run<Ops>(x + first * h, rows, h, xn, h);
-    head().template Project<Ops>(xn, rows, h, logits, vocab(),
-                                 s.scratch_.head_acts(), pool);
+    for (size_t i = 0; i < segs.size(); ++i) {
+      State& st = *segs[i].state;
+      st.cache_.Resize(pos0[i] + segs[i].tokens.size());
+    }
+
+    // Logits: the rows each segment asks for, normed into xn and projected
+    // by one GEMM; straight into the caller's buffer for one segment.
+    size_t out_rows = 0;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      const size_t m = segs[i].tokens.size();
+      const size_t first = segs[i].which == Logits::kAll ? 0 : m - 1;
+      if (segs[i].which == Logits::kNone) continue;
+      output_norm_.template Run<Ops>(x + (row0[i] + first) * h, m - first, h,
+                                     xn + out_rows * h, h);
+      out_rows += m - first;
+    }
+    if (out_rows == 0) return;
+    const bool direct = segs.size() == 1;
+    float* out = direct ? segs[0].logits : nullptr;
+    if (!direct) {
+      if (work.logits_.size() < out_rows * vocab()) {
+        work.logits_ = AlignedBuffer<float>(out_rows * vocab());
+      }
+      out = work.logits_.data();
+    }
+    head().template Project<Ops>(xn, out_rows, h, out, vocab(),
+                                 scratch.head_acts(), pool);
+    if (direct) return;
+    for (size_t i = 0, row = 0; i < segs.size(); ++i) {
+      if (segs[i].which == Logits::kNone) continue;
+      const size_t rows =
+          segs[i].which == Logits::kAll ? segs[i].tokens.size() : 1;
+      std::memcpy(segs[i].logits, out + row * vocab(),
+                  rows * vocab() * sizeof(float));
+      row += rows;
+    }
   }
 
   ModelConfig config_;

@@ -150,12 +150,15 @@ class EngineImpl final : public Engine {
   typename M::State& State(SequenceId id) { return *states_[id]; }
 
   void RunBatch(std::span<const StepInput> inputs) override {
-    // One sequence after the other for now; each input's rows go through
-    // the GEMM kernels together.
+    // One pass for all sequences (Model::ForwardBatch); sequence 0's State
+    // lends the activation buffers.
+    std::vector<typename M::BatchItem> items;
+    items.reserve(inputs.size());
     for (const StepInput& in : inputs) {
-      model_.Forward(in.tokens, State(in.sequence), in.logits,
-                     in.logits ? in.which : Logits::kNone, pool());
+      items.push_back({in.tokens, &State(in.sequence), in.logits,
+                       in.logits ? in.which : Logits::kNone});
     }
+    model_.ForwardBatch(items, State(0), pool());
   }
   void NewState(SequenceId id, size_t reserve) override {
     if (states_.size() <= id) states_.resize(id + 1);
