@@ -4,7 +4,7 @@
 #  2. every way to consume the library (scripts/consumers.sh);
 #  3. the meson build of the quick test programs;
 #  4. the suite under ASan + UBSan with clang (scripts/sanitize.sh);
-#  5. every libFuzzer target for 40 s (scripts/fuzz.sh);
+#  5. every libFuzzer target for 30 s (scripts/fuzz.sh);
 #  6. the kernel tests cross-built for aarch64 and run under qemu
 #     (scripts/cross-aarch64.sh);
 #  7. the instruction audit of every program stages 1-6 built
@@ -60,8 +60,8 @@ if want 4; then
 fi
 
 if want 5; then
-  TERNARY_FUZZ_BUILD=build-test/fuzz bash scripts/fuzz.sh 40
-  done_stage 5 "fuzzing, 40 s per target"
+  TERNARY_FUZZ_BUILD=build-test/fuzz bash scripts/fuzz.sh 30
+  done_stage 5 "fuzzing, 30 s per target"
 fi
 
 if want 6; then
