@@ -1,8 +1,10 @@
 // Text in, text out with ternary::Engine. Build it without CMake, from the
 // repository root (the first line once, about 90 s; the second in seconds):
 //
+// clang-format off
 //   g++ -std=c++20 -O2 -DHWY_WANT_AVX3_DL -Iinclude -c src/ternary_runtime.cc -o ternary_runtime.o
 //   g++ -std=c++20 -O2 -Iinclude examples/readme/generate.cc ternary_runtime.o -lhwy -lpcre2-8 -pthread -o generate
+// clang-format on
 //
 // Run: ./generate models/tiny-shakespeare "ROMEO:"
 #include <iostream>

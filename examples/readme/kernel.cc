@@ -2,7 +2,9 @@
 // to int8, multiply. Only the kernel headers: no JSON or PCRE2. Build it
 // without CMake, from the repository root:
 //
+// clang-format off
 //   g++ -std=c++20 -O2 -DHWY_WANT_AVX3_DL -Iinclude examples/readme/kernel.cc -lhwy -pthread -o kernel
+// clang-format on
 #include <cstdint>
 #include <cstdio>
 #include <vector>
@@ -16,8 +18,8 @@ int main() {
   for (size_t i = 0; i < weights.size(); ++i) weights[i] = int8_t(i % 3) - 1;
   const float alpha = 0.5f;  // the matrix's scale: W = alpha * weights
 
-  const auto w = ternary::PackedMatrix<ternary::quant::TL2>::Pack(
-      weights, rows, cols, alpha);
+  const auto w = ternary::PackedMatrix<ternary::quant::TL2>::Pack(weights, rows,
+                                                                  cols, alpha);
   std::vector<float> input(tokens * cols, 1.0f);  // token-major
   ternary::QuantizedActs x;
   ternary::QuantizeActs<ternary::quant::Int8AbsMax>(input.data(), tokens, cols,

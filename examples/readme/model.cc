@@ -3,23 +3,27 @@
 // kernels for every SIMD target in this translation unit (about a minute).
 // Build it without CMake, from the repository root:
 //
+// clang-format off
 //   g++ -std=c++20 -O2 -DHWY_WANT_AVX3_DL -Iinclude examples/readme/model.cc -lhwy -lpcre2-8 -pthread -o model
+// clang-format on
 //
 // Run: ./model models/tiny-shakespeare "ROMEO:"
+#include "ternary/model/model.h"
+
 #include <iostream>
 #include <span>
 #include <thread>
 #include <vector>
 
 #include "ternary/model/load_tokenizer.h"
-#include "ternary/model/model.h"
 #include "ternary/model/sampling.h"
 #include "ternary/tokenizer/stream_decoder.h"
 
 // The tiny model's dimensions fixed at compile time (any field may be
 // ternary::kDynamic instead), I2_S weights, 8-bit activations.
-using Tiny = ternary::Model<ternary::kTinyShakespeare,
-                            ternary::Policy<ternary::quant::I2S, ternary::quant::A8>>;
+using Tiny =
+    ternary::Model<ternary::kTinyShakespeare,
+                   ternary::Policy<ternary::quant::I2S, ternary::quant::A8>>;
 
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
