@@ -46,7 +46,9 @@ inline constexpr std::string_view kModelOptionsHelp =
     "                       precision: bf16, f16 or f32 exactly, a GGUF's "
     "Q8_0 as q8),\n"
     "                       f32, bf16, f16, q8 (half of f16, slightly "
-    "lossy)\n"
+    "lossy),\n"
+    "                       q6_k (ggml Q6_K, 0.41 of f16), q4_0 (ggml Q4_0, "
+    "0.28 of f16)\n"
     "  -t, --threads N      threads (default: all cores)\n"
     "  --no-mmap            copy a GGUF's I2_S weights into memory instead of "
     "using\n"
@@ -125,15 +127,11 @@ inline std::optional<std::filesystem::path> DefaultModelPath() {
   return std::nullopt;
 }
 
-// "auto", "f32", "bf16", "f16", "q8" (--head).
+// "auto", "f32", "bf16", "f16", "q8", "q6_k", "q4_0" (--head).
 inline nn::HeadPrecision ParseHeadPrecision(const std::string& s) {
-  for (const auto p : {nn::HeadPrecision::kAuto, nn::HeadPrecision::kF32,
-                       nn::HeadPrecision::kBF16, nn::HeadPrecision::kF16,
-                       nn::HeadPrecision::kQ8}) {
-    if (s == nn::HeadPrecisionName(p)) return p;
-  }
-  throw UsageError("--head must be auto, f32, bf16, f16 or q8, got '" + s +
-                   "'");
+  if (const auto p = nn::ParseHeadPrecision(s)) return *p;
+  throw UsageError(
+      "--head must be auto, f32, bf16, f16, q8, q6_k or q4_0, got '" + s + "'");
 }
 
 // What `--head auto` (the default) stores a model's tables as: the file's
@@ -259,7 +257,7 @@ inline void WarnBeyondTrainedContext(std::string_view option, uint64_t n,
        " positions (max_position_embeddings); text past it may degrade");
 }
 
-// --pretokenizer auto|llama3|bitnet-cpp-default.
+// --pretokenizer auto|llama3|falcon3|bitnet-cpp-default.
 inline TokenizerLoadOptions ParseTokenizerOptions(Args& args) {
   TokenizerLoadOptions o;
   o.pretokenizer =

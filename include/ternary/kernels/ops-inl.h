@@ -19,6 +19,7 @@
 #include "ternary/kernels/matmul_args.h"
 #include "ternary/kernels/packed_matrix.h"
 #include "ternary/kernels/quantized_acts.h"
+#include "ternary/kernels/ref/dense.h"
 #include "ternary/kernels/ref/vector_ops.h"
 #include "ternary/kernels/scratch.h"
 #include "ternary/kernels/work_split.h"
@@ -40,6 +41,7 @@
 #include "ternary/kernels/dense-inl.h"
 #include "ternary/kernels/i2s-inl.h"
 #include "ternary/kernels/kernel-inl.h"
+#include "ternary/kernels/quant_head-inl.h"
 #include "ternary/kernels/tl1-inl.h"
 #include "ternary/kernels/tl2-inl.h"
 #include "ternary/kernels/vector_ops-inl.h"
@@ -138,6 +140,17 @@ struct Ops {
                       x.scales(), x.n_tokens(), y,        ldy};
     ::ternary::detail::ForRowRanges(
         w.rows(), pool, [&](size_t b, size_t e) { dense::Q8Rows(args, b, e); });
+  }
+
+  // ggml-block rows (Q6_K, Q4_0) × int8 tokens (codes within ±128), equal
+  // to ref::BlockMatMul bit for bit.
+  template <class B>
+  static void BlockMatMul(const BlockMatrix<B>& w, const QuantizedActs& x,
+                          float* y, size_t ldy, ThreadPool* pool) {
+    const BlockArgs args = ref::MakeBlockArgs(w, x, y, ldy);
+    ::ternary::detail::ForRowRanges(w.rows(), pool, [&](size_t b, size_t e) {
+      qhead::BlockRows<B>(args, b, e);
+    });
   }
 
   // Row primitives (the vec:: API and its tests).

@@ -1,5 +1,5 @@
 // Token embedding table and the LM head (tied or untied) (docs/model.md §3),
-// stored as f32, bf16, f16 or Q8 rows.
+// stored as f32, bf16, f16, Q8 rows or ggml Q6_K / Q4_0 blocks.
 #ifndef TERNARY_NN_EMBEDDING_H_
 #define TERNARY_NN_EMBEDDING_H_
 
@@ -67,10 +67,26 @@ class Embedding {
           std::memcpy(out, table.data() + r * dim, dim * sizeof(float));
         });
         break;
+      case HeadPrecision::kQ6K:
+        table_ = QuantizeBlocks<quant::BlockQ6_K>(table, vocab, dim);
+        break;
+      case HeadPrecision::kQ4_0:
+        table_ = QuantizeBlocks<quant::BlockQ4_0>(table, vocab, dim);
+        break;
       default:
         owned_f32_ = std::move(table);
         table_ = DenseMatrix<float>::View(owned_f32_.span(), vocab, dim);
     }
+  }
+  // A table already in ggml blocks, e.g. a GGUF's Q6_K / Q4_0 token_embd or
+  // output tensor viewed in place (BlockMatrix::View over the mapped bytes,
+  // which must outlive the embedding); precision() says which.
+  template <class B>
+  explicit Embedding(BlockMatrix<B> table)
+      : vocab_(table.rows()), dim_(table.cols()) {
+    precision_ = std::is_same_v<B, quant::BlockQ6_K> ? HeadPrecision::kQ6K
+                                                     : HeadPrecision::kQ4_0;
+    table_ = std::move(table);
   }
   Embedding(Embedding&&) noexcept = default;
   Embedding& operator=(Embedding&&) noexcept = default;
@@ -102,8 +118,8 @@ class Embedding {
   // logits[t·ldl + v] = Σ_i E[v][i]·h[t][i] for n rows of h (stride ldh),
   // rows split across the pool. Each (v, t) sum is accumulated in the same
   // order whatever n is, so prompt and decode logits agree bit for bit.
-  // `acts` holds the int8 input of a Q8 table. Project<Ops> runs with a
-  // target's ops (kernels/ops-inl.h); Project dispatches once.
+  // `acts` holds the int8 input of a Q8, Q6_K or Q4_0 table. Project<Ops> runs
+  // with a target's ops (kernels/ops-inl.h); Project dispatches once.
   template <class Ops>
   void Project(const float* h, size_t n, size_t ldh, float* logits, size_t ldl,
                QuantizedActs& acts, ThreadPool* pool) const {
@@ -113,6 +129,9 @@ class Embedding {
           if constexpr (std::is_same_v<M, Q8RowMatrix>) {
             Ops::template Quantize<quant::Int8AbsMax>(h, n, dim_, ldh, acts);
             Ops::Q8MatMul(m, acts, logits, ldl, pool);
+          } else if constexpr (requires { typename M::Block; }) {
+            Ops::template Quantize<quant::Int8AbsMax>(h, n, dim_, ldh, acts);
+            Ops::BlockMatMul(m, acts, logits, ldl, pool);
           } else {
             Ops::template DenseMatMul<typename M::Element>(m, h, ldh, n, logits,
                                                            ldl, pool);
@@ -129,8 +148,22 @@ class Embedding {
 
  private:
   AlignedBuffer<float> owned_f32_;
+  // Q6_K's scale search is slow (~0.1 ms a 2560-value row): large tables
+  // are quantized on all cores.
+  template <class B>
+  static BlockMatrix<B> QuantizeBlocks(const AlignedBuffer<float>& table,
+                                       size_t vocab, size_t dim) {
+    auto row = [&](size_t r, float* out) {
+      std::memcpy(out, table.data() + r * dim, dim * sizeof(float));
+    };
+    if (vocab * dim < (size_t{1} << 20))
+      return BlockMatrix<B>::Quantize(vocab, dim, row);
+    ThreadPool pool;
+    return BlockMatrix<B>::Quantize(vocab, dim, row, &pool);
+  }
+
   std::variant<DenseMatrix<float>, DenseMatrix<hwy::bfloat16_t>,
-               DenseMatrix<hwy::float16_t>, Q8RowMatrix>
+               DenseMatrix<hwy::float16_t>, Q8RowMatrix, Q6KMatrix, Q4_0Matrix>
       table_;
   HeadPrecision precision_ = HeadPrecision::kF32;
   size_t vocab_ = 0;

@@ -17,6 +17,11 @@ enum class HeadPrecision {
   kBF16,
   kF16,
   kQ8,  // int8 rows with a per-row scale: half of f16, slightly lossy
+  // ggml Q6_K blocks (6.5625 bits a value: 210 bytes / 256), ggml's layout
+  // and reference quantizer; 0.41 of f16.
+  kQ6K,
+  // ggml Q4_0 blocks (4.5 bits a value: 18 bytes / 32); 0.28 of f16, lossier.
+  kQ4_0,
 };
 
 inline std::string_view HeadPrecisionName(HeadPrecision p) {
@@ -31,15 +36,24 @@ inline std::string_view HeadPrecisionName(HeadPrecision p) {
       return "f16";
     case HeadPrecision::kQ8:
       return "q8";
+    case HeadPrecision::kQ6K:
+      return "q6_k";
+    case HeadPrecision::kQ4_0:
+      return "q4_0";
   }
   return "?";
 }
 
-// The precision named `name` ("auto", "f32", "bf16", "f16", "q8").
+// Every precision, in the order --head lists them.
+inline constexpr HeadPrecision kHeadPrecisions[] = {
+    HeadPrecision::kAuto, HeadPrecision::kF32, HeadPrecision::kBF16,
+    HeadPrecision::kF16,  HeadPrecision::kQ8,  HeadPrecision::kQ6K,
+    HeadPrecision::kQ4_0};
+
+// The precision named `name` ("auto", "f32", "bf16", "f16", "q8", "q6_k",
+// "q4_0").
 inline std::optional<HeadPrecision> ParseHeadPrecision(std::string_view name) {
-  for (HeadPrecision p :
-       {HeadPrecision::kAuto, HeadPrecision::kF32, HeadPrecision::kBF16,
-        HeadPrecision::kF16, HeadPrecision::kQ8}) {
+  for (HeadPrecision p : kHeadPrecisions) {
     if (name == HeadPrecisionName(p)) return p;
   }
   return std::nullopt;

@@ -382,6 +382,202 @@ inline void QuantizeRowQ8_0(std::span<const float> x, std::span<uint8_t> dst) {
   }
 }
 
+namespace ggml_detail {
+
+// v, rounded to float where it stands: the compiler may not fuse the
+// multiply that made it into a following add (FMA contraction, which GCC
+// does by default outside ISO mode on FMA targets, e.g. every aarch64 build).
+// ggml's reference quantizers are specified by their C text, every product
+// rounded; a contracting build of ggml writes other bytes for some blocks.
+inline float Rounded(float v) noexcept {
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__i386__))
+  __asm__("" : "+x"(v));
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  __asm__("" : "+w"(v));
+#elif defined(__GNUC__) || defined(__clang__)
+  __asm__("" : "+m"(v));
+#endif
+  return v;
+}
+
+// ggml's nearest_int: round to nearest even by adding 1.5·2^23 and reading
+// the mantissa. Exact for |v| ≤ 2^22 − 1; outside that (ggml asserts in
+// debug builds only) it returns the same wrapped value ggml does.
+inline int NearestInt(float v) noexcept {
+  const float t = Rounded(v) + 12582912.0f;
+  return static_cast<int>(std::bit_cast<uint32_t>(t) & 0x007fffffu) -
+         0x00400000;
+}
+
+// (int8_t)(v) as ggml's x86 builds evaluate it: CVTTSS2SI to int32 (INT32_MIN
+// for NaN and out-of-range values), then the low byte.
+inline int8_t TruncToInt8(float v) noexcept {
+  const int32_t i = (v > -2147483648.0f && v < 2147483648.0f)
+                        ? static_cast<int32_t>(v)
+                        : INT32_MIN;
+  return static_cast<int8_t>(static_cast<uint8_t>(i & 0xff));
+}
+
+// ggml's make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL): the scale
+// of one group of n values with levels l ∈ [−nmax, nmax − 1] (stored as
+// l + nmax in L), the best of 19 candidate scales by Σ x²·(x − s·l)². Every
+// float operation in ggml's order, none fused (Rounded).
+inline float MakeQxQuants(int n, int nmax, const float* x, int8_t* L) noexcept {
+  float max = 0.0f, amax = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[i];
+    }
+  }
+  if (amax < 1e-15f) {  // GROUP_MAX_EPS
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.0f;
+  }
+  const auto level = [nmax](float v) {
+    return std::max(-nmax, std::min(nmax - 1, NearestInt(v)));
+  };
+  float iscale = static_cast<float>(-nmax) / max;
+  float sumlx = 0.0f, suml2 = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const int l = level(iscale * x[i]);
+    L[i] = static_cast<int8_t>(l + nmax);
+    const float w = x[i] * x[i];
+    const float fl = static_cast<float>(l);
+    sumlx += Rounded(w * x[i] * fl);
+    suml2 += Rounded(w * fl * fl);
+  }
+  float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
+  float best = scale * sumlx;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    const float step = Rounded(0.1f * static_cast<float>(is));
+    iscale = -(static_cast<float>(nmax) + step) / max;
+    sumlx = suml2 = 0.0f;
+    for (int i = 0; i < n; ++i) {
+      const int l = level(iscale * x[i]);
+      const float w = x[i] * x[i];
+      const float fl = static_cast<float>(l);
+      sumlx += Rounded(w * x[i] * fl);
+      suml2 += Rounded(w * fl * fl);
+    }
+    const float lhs = sumlx * sumlx, rhs = best * suml2;
+    if (suml2 > 0.0f && lhs > rhs) {
+      for (int i = 0; i < n; ++i)
+        L[i] = static_cast<int8_t>(nmax + level(iscale * x[i]));
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+}  // namespace ggml_detail
+
+// ggml's quantize_row_q4_0_ref: per block of 32, max = the value of largest
+// magnitude (first on ties), d = max / −8, codes min(15, (int8_t)(x/d + 8.5))
+// with x/d evaluated as x · (1/d); d stored as fp16 but used as float.
+// Bit-identical to ggml built without FMA contraction (x86: what its
+// generic and AVX2/AVX-512 builds write: the reference code is scalar).
+inline void QuantizeRowQ4_0(std::span<const float> x, std::span<uint8_t> dst) {
+  const size_t nb =
+      ggml_detail::CheckBlocks("QuantizeRowQ4_0", x.size(), dst.size(),
+                               BlockQ4_0::kElements, BlockQ4_0::kBytes);
+  ggml_detail::CheckFinite("QuantizeRowQ4_0", x);
+  for (size_t b = 0; b < nb; ++b) {
+    const float* xb = &x[b * BlockQ4_0::kElements];
+    uint8_t* y = &dst[b * BlockQ4_0::kBytes];
+    float amax = 0.0f, max = 0.0f;
+    for (size_t j = 0; j < 32; ++j) {
+      if (amax < std::fabs(xb[j])) {
+        amax = std::fabs(xb[j]);
+        max = xb[j];
+      }
+    }
+    const float d = max / -8.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    ggml_detail::StoreU16(FloatToF16(d), y);
+    for (size_t j = 0; j < 16; ++j) {
+      const float x0 = ggml_detail::Rounded(xb[j] * id);
+      const float x1 = ggml_detail::Rounded(xb[j + 16] * id);
+      const int q0 = std::min(15, int{ggml_detail::TruncToInt8(x0 + 8.5f)});
+      const int q1 = std::min(15, int{ggml_detail::TruncToInt8(x1 + 8.5f)});
+      y[2 + j] = static_cast<uint8_t>(static_cast<uint8_t>(q0) |
+                                      static_cast<uint8_t>(q1) << 4);
+    }
+  }
+}
+
+// ggml's quantize_row_q6_K_ref: per block of 256, each group of 16 gets its
+// best scale from make_qx_quants(16, 32, …, rmse_type 1); the scales are
+// quantized to int8 against the largest in magnitude (d = −max_scale / 128
+// as fp16, scales[j] = min(127, nearest_int(−128 · scale_j / max_scale))),
+// then every value is requantized with its group's fp16(d)·scales[j]
+// (levels clamped to [−32, 31]; a group whose product is 0 keeps the levels
+// make_qx_quants chose), and packed as BlockQ6_K describes. A block whose
+// scales are all below 1e−15 is all zero bytes. Bit-identical to ggml built
+// without FMA contraction.
+inline void QuantizeRowQ6_K(std::span<const float> x, std::span<uint8_t> dst) {
+  const size_t nb =
+      ggml_detail::CheckBlocks("QuantizeRowQ6_K", x.size(), dst.size(),
+                               BlockQ6_K::kElements, BlockQ6_K::kBytes);
+  ggml_detail::CheckFinite("QuantizeRowQ6_K", x);
+  int8_t L[256];
+  float scales[16];
+  for (size_t b = 0; b < nb; ++b) {
+    const float* xb = &x[b * BlockQ6_K::kElements];
+    uint8_t* y = &dst[b * BlockQ6_K::kBytes];
+    float max_scale = 0.0f, max_abs_scale = 0.0f;
+    for (int ib = 0; ib < 16; ++ib) {
+      scales[ib] = ggml_detail::MakeQxQuants(16, 32, xb + 16 * ib, L + 16 * ib);
+      const float abs_scale = std::fabs(scales[ib]);
+      if (abs_scale > max_abs_scale) {
+        max_abs_scale = abs_scale;
+        max_scale = scales[ib];
+      }
+    }
+    if (max_abs_scale < 1e-15f) {
+      std::fill(y, y + BlockQ6_K::kBytes, uint8_t{0});
+      continue;
+    }
+    const float iscale = -128.0f / max_scale;
+    const uint16_t d16 = FloatToF16(1.0f / iscale);
+    ggml_detail::StoreU16(d16, y + 208);
+    int8_t* sc = reinterpret_cast<int8_t*>(y + 192);
+    for (int ib = 0; ib < 16; ++ib) {
+      sc[ib] = static_cast<int8_t>(
+          std::min(127, ggml_detail::NearestInt(iscale * scales[ib])));
+    }
+    const float dq = F16ToFloat(d16);
+    for (int j = 0; j < 16; ++j) {
+      const float d = dq * static_cast<float>(sc[j]);
+      if (d == 0.0f) continue;
+      for (int i = 0; i < 16; ++i) {
+        const int l = ggml_detail::NearestInt(xb[16 * j + i] / d);
+        L[16 * j + i] =
+            static_cast<int8_t>(std::max(-32, std::min(31, l)) + 32);
+      }
+    }
+    uint8_t* ql = y;
+    uint8_t* qh = y + 128;
+    for (int j = 0; j < 256; j += 128) {
+      for (int l = 0; l < 32; ++l) {
+        const auto u = [&](int k) {
+          return static_cast<uint8_t>(L[j + l + k]);
+        };
+        ql[l] = static_cast<uint8_t>((u(0) & 0xF) | (u(64) & 0xF) << 4);
+        ql[l + 32] = static_cast<uint8_t>((u(32) & 0xF) | (u(96) & 0xF) << 4);
+        qh[l] = static_cast<uint8_t>(u(0) >> 4 | (u(32) >> 4) << 2 |
+                                     (u(64) >> 4) << 4 | (u(96) >> 4) << 6);
+      }
+      ql += 64;
+      qh += 32;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // TQ2_0 / TQ1_0: blocks of 256 along each row; decode any whole number of
 // blocks (a row or a whole tensor). `d` receives one scale per block.

@@ -83,6 +83,12 @@ struct Ops {
     ref::Q8MatMul(w, x, y, ldy);
   }
 
+  template <class B>
+  static void BlockMatMul(const BlockMatrix<B>& w, const QuantizedActs& x,
+                          float* y, size_t ldy, ThreadPool*) {
+    ref::BlockMatMul(w, x, y, ldy);
+  }
+
   static float AbsMax(const float* x, size_t n) {
     return quant::detail::AbsMax(x, n);
   }
