@@ -482,6 +482,15 @@ elseif(PART STREQUAL "info")
   expect_match("${out}" "parameters: 14\\.2 M" "info parameters")
   expect_match("${out}" "tensor types: BF16 x[0-9]+, U8 x56" "info tensor types")
   expect_match("${out}" "loaded: [0-9.]+ MiB in memory as i2s/a8" "info memory")
+  # The other families' fixtures say which graph they hold.
+  set(families ${MODEL}/../../tests/data/families)
+  run_cli(0 info -m ${families}/llama_bitnet -t 1)
+  expect_match("${out}" "\narchitecture: LlamaForCausalLM with bitnet quantization"
+               "info: Llama family")
+  run_cli(0 info -m ${families}/1bitllm -t 1)
+  expect_match("${out}" "\narchitecture: 1bitLLM BitnetForCausalLM .*sub-norms"
+               "info: 1bitLLM family")
+  expect_match("${out}" "master weights quantized at load" "info: 1bitLLM latent weights")
   # A folder that is no model folder says so (not "tokenizer.json: cannot
   # open file").
   file(MAKE_DIRECTORY ${WORK}/not-a-model)

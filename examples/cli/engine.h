@@ -33,6 +33,8 @@ inline std::string_view PreTokenizerChoiceName(PreTokenizerChoice c) {
   switch (c) {
     case PreTokenizerChoice::kLlama3:
       return "llama3";
+    case PreTokenizerChoice::kFalcon3:
+      return "falcon3";
     case PreTokenizerChoice::kBitnetCppDefault:
       return "bitnet-cpp-default";
     case PreTokenizerChoice::kAuto:

@@ -35,7 +35,8 @@ inline constexpr std::string_view kGenerationHelp =
     "bitnet)\n"
     "  --color              colour the echoed prompt and user input on a "
     "terminal\n"
-    "  --pretokenizer NAME  auto (default), llama3, bitnet-cpp-default\n";
+    "  --pretokenizer NAME  auto (default), llama3, falcon3, "
+    "bitnet-cpp-default\n";
 
 // The flags of text generation, generate's and chat's alike.
 struct GenerationFlags {

@@ -162,11 +162,23 @@ inline std::string DescribeFile(const std::filesystem::path& path) {
                  : "master weights quantized at load (quantization_mode "
                    "online") +
          ", linear_class " + config.linear_class + ")\n";
-  out += model_config.family == ModelFamily::kBitNet
-             ? "architecture: BitNetForCausalLM (model_type bitnet, relu2, "
-               "sub-norms)\n"
-             : "architecture: LlamaForCausalLM with bitnet quantization "
-               "(model_type llama, SiLU, no sub-norms)\n";
+  switch (model_config.family) {
+    case ModelFamily::kBitNet:
+      out +=
+          "architecture: BitNetForCausalLM (model_type bitnet, relu2, "
+          "sub-norms)\n";
+      break;
+    case ModelFamily::kLlamaBitNet:
+      out +=
+          "architecture: LlamaForCausalLM with bitnet quantization "
+          "(model_type llama, SiLU, no sub-norms)\n";
+      break;
+    case ModelFamily::kOneBitLlm:
+      out +=
+          "architecture: 1bitLLM BitnetForCausalLM (model_type llama, SiLU, "
+          "sub-norms inner_attn_ln / ffn_layernorm)\n";
+      break;
+  }
   out += "tensor types: " + TypeCounts(types) + " (" +
          std::to_string(checkpoint.files().files().size()) +
          " safetensors file" +

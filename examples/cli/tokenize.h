@@ -20,7 +20,7 @@ namespace ternary::cli {
 
 inline constexpr std::string_view kTokenizeUsage =
     "-m MODEL (-p TEXT | -f FILE) [--ids-only] [--no-bos] [--no-special] "
-    "[--json] [--pretokenizer auto|llama3|bitnet-cpp-default]";
+    "[--json] [--pretokenizer auto|llama3|falcon3|bitnet-cpp-default]";
 
 inline constexpr std::string_view kTokenizeHelp =
     "Prints the token ids of a text (BOS first, as the tokenizer file says; "
@@ -34,7 +34,7 @@ inline constexpr std::string_view kTokenizeHelp =
     "  --no-bos             do not prepend BOS\n"
     "  --no-special         treat special-token text as ordinary text\n"
     "  --json               one JSON object\n"
-    "  --pretokenizer P     auto (what the file says), llama3 or "
+    "  --pretokenizer P     auto (what the file says), llama3, falcon3 or "
     "bitnet-cpp-default\n";
 
 inline int RunTokenize(Args& args) {

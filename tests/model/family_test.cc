@@ -20,6 +20,7 @@
 
 #include "io/safetensors_writer.h"
 #include "model/checkpoint_builder.h"
+#include "model/family_reference.h"
 #include "model/logit_compare.h"
 #include "ternary/io/safetensors.h"
 #include "ternary/model/checkpoint.h"
@@ -44,31 +45,8 @@ constexpr Dims kLlamaDims{.hidden = 32,
                           .layers = 2,
                           .vocab = 4096};
 
-struct RefCase {
-  std::vector<int32_t> ids;
-  std::vector<float> logits;  // ids.size() × vocab
-};
-
-std::vector<RefCase> LoadReference(const std::filesystem::path& dir) {
-  std::ifstream in(dir / "reference.json");
-  const nlohmann::json j = nlohmann::json::parse(in);
-  const size_t vocab = j.at("vocab_size").get<size_t>();
-  std::ifstream bin(dir / j.at("logits_file").get<std::string>(),
-                    std::ios::binary);
-  std::vector<RefCase> out;
-  for (const auto& c : j.at("cases")) {
-    RefCase r{c.at("ids").get<std::vector<int32_t>>(), {}};
-    r.logits.resize(r.ids.size() * vocab);
-    bin.seekg(static_cast<std::streamoff>(c.at("first_row").get<size_t>() *
-                                          vocab * sizeof(float)));
-    bin.read(reinterpret_cast<char*>(r.logits.data()),
-             static_cast<std::streamsize>(r.logits.size() * sizeof(float)));
-    REQUIRE(bin.good());  // little-endian floats, as x86 and Arm are
-    out.push_back(std::move(r));
-  }
-  REQUIRE(out.size() == 2);
-  return out;
-}
+using test::LoadReference;
+using test::RefCase;
 
 // Tolerance, as a fraction of the reference row's range. The fixture's
 // generator keeps only weights whose every activation code is robust to a
@@ -83,28 +61,7 @@ constexpr double kTolerance = 1e-5;
 
 template <class M>
 void CheckAgainstReference(const M& model, const std::vector<RefCase>& cases) {
-  const size_t vocab = model.vocab();
-  for (const RefCase& c : cases) {
-    auto state = model.NewState();
-    const std::vector<float> all = model.Forward(c.ids, state);
-    // The same tokens one at a time (the KV-cache path).
-    auto state1 = model.NewState();
-    std::vector<float> step;
-    for (int32_t id : c.ids) {
-      const std::vector<float> r =
-          model.Forward(std::span<const int32_t>(&id, 1), state1);
-      step.insert(step.end(), r.begin(), r.end());
-    }
-    for (size_t t = 0; t < c.ids.size(); ++t) {
-      const auto want = test::Row(c.logits, vocab, t);
-      INFO("position " << t);
-      CHECK(test::Gap(test::Row(all, vocab, t), want) <= kTolerance);
-      CHECK(test::Gap(test::Row(step, vocab, t), want) <= kTolerance);
-      const auto got = test::Row(all, vocab, t);
-      CHECK(std::max_element(got.begin(), got.end()) - got.begin() ==
-            std::max_element(want.begin(), want.end()) - want.begin());
-    }
-  }
+  test::CheckAgainstReference(model, cases, kTolerance);
 }
 
 template <class Format>
@@ -203,16 +160,7 @@ TEST_CASE("WithFamily picks the policy a checkpoint's config names") {
 }
 
 // The fixture as editable bytes.
-test::TinyCheckpoint ReadFixture() {
-  test::TinyCheckpoint c;
-  c.config = nlohmann::json::parse(std::ifstream(kLlama / "config.json"));
-  const auto file = io::SafetensorsFile::Open(kLlama / "model.safetensors");
-  for (const io::SafetensorsTensor& t : file.tensors()) {
-    c.tensors.push_back(
-        {t.name, t.dtype_name, t.shape, {t.data.begin(), t.data.end()}});
-  }
-  return c;
-}
+test::TinyCheckpoint ReadFixture() { return test::ReadFixture(kLlama); }
 
 // Loading c throws FormatError whose message is one line holding `needle`.
 template <class M = Model<kDynamicDims, Policy<>, family::LlamaBitNet>>
@@ -252,8 +200,9 @@ TEST_CASE("llama-bitnet: what ternary cannot run gives a one-line error") {
   c = ReadFixture();
   c.config["architectures"] = {"BitnetForCausalLM"};  // 1bitLLM
   ExpectOneLineError(c,
-                     "config.json: key 'architectures' is [BitnetForCausalLM]: "
-                     "1bitLLM's BitNet");
+                     "config.json: the checkpoint is a 1bitllm-bitnet "
+                     "(BitnetForCausalLM, model_type llama) model; this Model "
+                     "type runs llama-bitnet");
 
   c = ReadFixture();
   c.config["architectures"] = {"MistralForCausalLM"};

@@ -272,19 +272,72 @@ void Load(const test::TinyGguf& t, const std::string& name = "bad.gguf") {
   test::ReadEveryTensor(g);
 }
 
+// The family a GGUF's arch (and vocabulary, hidden_act) names
+// (docs/model.md §5.3).
+ModelFamily FamilyOf(const test::TinyGguf& t) {
+  const std::vector<uint8_t> bytes = t.Serialize();
+  return GgufCheckpoint(io::GgufFile::Parse(bytes, "f.gguf")).config().family;
+}
+
+TEST_CASE("GGUF families: arch, SentencePiece vocabulary, hidden_act") {
+  using test::TinyGguf;
+  TinyGguf t = TinyGguf::Make();
+  CHECK(FamilyOf(t) == ModelFamily::kBitNet);
+  t.arch = "bitnet";  // 1bitLLM, bitnet.cpp's converter up to 2026-07
+  CHECK(FamilyOf(t) == ModelFamily::kOneBitLlm);
+  // bitnet.cpp's later converter tags 1bitLLM bitnet-b1.58: its
+  // SentencePiece vocabulary tells it from 2B4T's (Llama 3 BPE).
+  t.arch = "bitnet-b1.58";
+  t.drop_keys = {"tokenizer.ggml.model"};
+  t.extra_strings = {{"tokenizer.ggml.model", "llama"}};
+  CHECK(FamilyOf(t) == ModelFamily::kOneBitLlm);
+  t.extra_strings.push_back({"bitnet-b1.58.hidden_act", "relu2"});
+  CHECK(FamilyOf(t) == ModelFamily::kBitNet);
+  t.extra_strings = {{"tokenizer.ggml.model", "gpt2"},
+                     {"bitnet-b1.58.hidden_act", "silu"}};
+  CHECK(FamilyOf(t) == ModelFamily::kOneBitLlm);
+  t.extra_strings = {{"tokenizer.ggml.model", "gpt2"},
+                     {"bitnet-b1.58.hidden_act", "gelu"}};
+  CHECK_THROWS_WITH_AS(FamilyOf(t),
+                       "f.gguf: metadata key 'bitnet-b1.58.hidden_act' is "
+                       "'gelu' (supported: silu, relu2)",
+                       FormatError);
+}
+
+TEST_CASE("GGUF arch bitnet: .scale tensors multiply α") {
+  test::TinyGguf t = test::TinyGguf::Make();
+  t.arch = "bitnet";
+  const float scale = 0.25f;
+  std::vector<uint8_t> bytes(4);
+  std::memcpy(bytes.data(), &scale, 4);
+  t.Add("blk.0.ffn_up.scale", {1}, io::GgmlType::kF32, bytes);
+  const std::vector<uint8_t> file = t.Serialize();
+  const GgufCheckpoint g(io::GgufFile::Parse(file, "s.gguf"));
+  const TensorId up{TensorId::kUp, 0};
+  const TernaryMatrix m =
+      g.Ternary(up, test::TinyGguf::kFfn, test::TinyGguf::kHidden);
+  CHECK(m.alpha == t.alpha.at("blk.0.ffn_up.weight") * scale);
+  CHECK(m.values == t.ternary.at("blk.0.ffn_up.weight"));
+  // Not used in place: the model's α must include the scale.
+  CHECK(!g.PackedI2S(up, test::TinyGguf::kFfn, test::TinyGguf::kHidden));
+  test::ReadEveryTensor(g);
+}
+
 TEST_CASE("bad GGUFs: FormatError naming the file and the key or tensor") {
   using test::TinyGguf;
   SUBCASE("architecture") {
     TinyGguf t = TinyGguf::Make();
-    t.arch = "bitnet";
+    t.arch = "gpt2";
     CHECK_THROWS_WITH_AS(Load(t),
-                         doctest::Contains("bad.gguf: unsupported architecture "
-                                           "'bitnet' (1bitLLM BitNet: SiLU"),
+                         "bad.gguf: unsupported architecture 'gpt2' "
+                         "(supported: bitnet-b1.58, bitnet-25, bitnet, llama)",
                          FormatError);
+    // Arch llama (ternary Llama) has no sub-norms.
     t.arch = "llama";
     CHECK_THROWS_WITH_AS(Load(t),
-                         "bad.gguf: unsupported architecture 'llama' "
-                         "(supported: bitnet-b1.58, bitnet-25)",
+                         "bad.gguf: unexpected tensor "
+                         "'blk.0.attn_sub_norm.weight': not part of the llama "
+                         "graph",
                          FormatError);
     t.drop_keys = {"general.architecture"};
     CHECK_THROWS_WITH_AS(
@@ -459,7 +512,7 @@ TEST_CASE("bad GGUFs: FormatError naming the file and the key or tensor") {
     CHECK_THROWS_WITH_AS(Load(t),
                          "bad.gguf: unexpected tensor 'blk.0.attn_q.scale': "
                          "per-tensor .scale tensors (1bitLLM 'bitnet' layout) "
-                         "are not supported",
+                         "belong to arch bitnet only",
                          FormatError);
     t = TinyGguf::Make();
     std::vector<uint8_t> bias(4 * 256);

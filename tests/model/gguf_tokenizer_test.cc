@@ -93,10 +93,11 @@ TEST_CASE("pre-tokenizer choice: bitnet.cpp's default split on request") {
 
   CHECK(ParsePreTokenizerChoice("auto") == PreTokenizerChoice::kAuto);
   CHECK(ParsePreTokenizerChoice("llama3") == PreTokenizerChoice::kLlama3);
+  CHECK(ParsePreTokenizerChoice("falcon3") == PreTokenizerChoice::kFalcon3);
   CHECK(ParsePreTokenizerChoice("bitnet-cpp-default") ==
         PreTokenizerChoice::kBitnetCppDefault);
   CHECK_THROWS_WITH_AS(ParsePreTokenizerChoice("gpt2"),
-                       "pre-tokenizer must be auto, llama3 or "
+                       "pre-tokenizer must be auto, llama3, falcon3 or "
                        "bitnet-cpp-default, got 'gpt2'",
                        UsageError);
 
@@ -112,6 +113,9 @@ TEST_CASE("pre-tokenizer choice: bitnet.cpp's default split on request") {
         PreTokenizer::kLlama3);
   CHECK(resolve("qwen2", PreTokenizerChoice::kBitnetCppDefault) ==
         PreTokenizer::kBitnetCppDefault);
+  CHECK(resolve("falcon_e") == PreTokenizer::kFalcon3);
+  CHECK(resolve("llama-bpe", PreTokenizerChoice::kFalcon3) ==
+        PreTokenizer::kFalcon3);
   CHECK_THROWS_WITH_AS(resolve("qwen2"),
                        doctest::Contains("x.gguf: tokenizer.ggml.pre 'qwen2' "
                                          "is not supported"),
@@ -149,13 +153,14 @@ TEST_CASE("GGUF tokenizer: small built files and bad metadata") {
   }
   t.extra_strings = {};
   t.drop_keys = {"tokenizer.ggml.model"};
+  // A SentencePiece vocabulary ("llama") needs scores.
   t.extra_strings = {{"tokenizer.ggml.model", "llama"}};
   {
     const std::vector<uint8_t> bytes = t.Serialize();
     CHECK_THROWS_WITH_AS(
         TokenizerFromGguf(io::GgufFile::Parse(bytes, "tiny.gguf")),
-        "tiny.gguf: tokenizer.ggml.model is 'llama'; only 'gpt2' (byte-level "
-        "BPE, Llama 3) is supported (SentencePiece vocabularies are not)",
+        doctest::Contains("tiny.gguf: tokenizer.ggml.scores / token_type must "
+                          "have one entry per token"),
         FormatError);
   }
   t.extra_strings = {};

@@ -1,8 +1,10 @@
 // Hugging Face BitNet folder → GGUF that bitnet.cpp and llama.cpp load
-// (arch bitnet-b1.58, docs/formats.md §10.1/§10.2).
+// (arch bitnet-b1.58, docs/formats.md §10.1/§10.2; for the Llama family arch
+// llama, docs/model.md §5.3).
 #ifndef TERNARY_MODEL_CONVERT_H_
 #define TERNARY_MODEL_CONVERT_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -154,7 +156,10 @@ inline void AddTokenizerMetadata(io::GgufWriter& w,
   }
 
   bool add_bos = true;
-  std::string chat_template(kBitNetChatTemplate);
+  // 2B4T's trained template where the file has none; other families'
+  // files carry theirs (or none).
+  std::string chat_template(
+      config.family == ModelFamily::kBitNet ? kBitNetChatTemplate : "");
   if (const auto tc = ReadOptionalJson(dir / "tokenizer_config.json")) {
     const auto add = tc->find("add_bos_token");
     if (add != tc->end() && add->is_boolean()) add_bos = add->get<bool>();
@@ -182,8 +187,15 @@ inline void AddTokenizerMetadata(io::GgufWriter& w,
   }
 
   w.AddString("tokenizer.ggml.model", "gpt2");
-  // Our input is a BitNet (Llama 3) tokenizer.json: its split is Llama 3's.
-  w.AddString("tokenizer.ggml.pre", "llama-bpe");
+  // The split of the input's pre_tokenizer: Falcon3's (Punctuation,
+  // ByteLevel, individual Digits), else Llama 3's (2B4T, Llama3-8B-1.58).
+  const auto has = [&](std::string_view type) {
+    return std::find(j.pre_tokenizer_types.begin(), j.pre_tokenizer_types.end(),
+                     type) != j.pre_tokenizer_types.end();
+  };
+  const bool falcon3 = has("Punctuation") && has("ByteLevel") &&
+                       has("Digits") && j.individual_digits;
+  w.AddString("tokenizer.ggml.pre", falcon3 ? "falcon3" : "llama-bpe");
   w.AddStringArray("tokenizer.ggml.tokens", tokens);
   w.AddArray("tokenizer.ggml.scores", scores);
   w.AddArray("tokenizer.ggml.token_type", types);
@@ -197,7 +209,27 @@ inline void AddTokenizerMetadata(io::GgufWriter& w,
     w.AddU32("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(eos));
   }
   w.AddBool("tokenizer.ggml.add_bos_token", add_bos && bos >= 0);
-  w.AddString("tokenizer.chat_template", chat_template);
+  if (!chat_template.empty()) {
+    w.AddString("tokenizer.chat_template", chat_template);
+  }
+}
+
+// llama.cpp's convert_hf_to_gguf.py `permute` of q/k rows for interleaved
+// (NORM) RoPE, the inverse of UnpermuteNormRopeRows: the file's row
+// h·d + 2j + t is the HF row h·d + t·d/2 + j.
+inline void PermuteNormRopeRows(std::span<int8_t> values, size_t heads,
+                                size_t head_dim, size_t cols) {
+  std::vector<int8_t> out(values.size());
+  const size_t half = head_dim / 2;
+  for (size_t h = 0; h < heads; ++h) {
+    for (size_t j = 0; j < half; ++j) {
+      for (size_t t = 0; t < 2; ++t) {
+        std::copy_n(values.data() + (h * head_dim + t * half + j) * cols, cols,
+                    out.data() + (h * head_dim + 2 * j + t) * cols);
+      }
+    }
+  }
+  std::copy(out.begin(), out.end(), values.begin());
 }
 
 inline std::vector<uint8_t> EncodeFloats(io::GgmlType type,
@@ -222,6 +254,10 @@ inline std::vector<uint8_t> EncodeFloats(io::GgmlType type,
 
 // Builds the GGUF of a Hugging Face BitNet folder (packed or bf16 master)
 // in memory: the caller writes it (WriteFile) or inspects it (Serialize).
+// BitNetForCausalLM → arch bitnet-b1.58; LlamaForCausalLM with bitnet
+// quantization → arch llama as bitnet.cpp writes it (no sub-norms, q/k
+// rows permuted for interleaved RoPE, output when untied); 1bitLLM's
+// folders are refused.
 // Projections keep the folder's ternary values and α (TQ: α rounded to
 // fp16, as the format stores it); norms are F32. Throws FormatError for bad
 // input files and UsageError when a shape does not fit the chosen types
@@ -230,12 +266,16 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
                                      const ConvertOptions& options = {}) {
   HfCheckpoint ckpt = HfCheckpoint::Open(hf_folder);
   const ModelConfig config = ckpt.config();
-  if (config.family != ModelFamily::kBitNet) {
+  if (config.family == ModelFamily::kOneBitLlm) {
     throw FormatError("config.json: a " +
                       std::string(ModelFamilyName(config.family)) +
-                      " checkpoint; convert writes BitNetForCausalLM only "
-                      "(GGUF arch bitnet-b1.58)");
+                      " checkpoint; convert writes BitNetForCausalLM (GGUF "
+                      "arch bitnet-b1.58) and LlamaForCausalLM (arch llama) "
+                      "only");
   }
+  // The Llama family as bitnet.cpp's converter writes it: arch llama, no
+  // sub-norms, q/k rows permuted for interleaved RoPE (docs/model.md §5.3).
+  const bool llama = config.family == ModelFamily::kLlamaBitNet;
   config.Validate("config.json");
   const Dims& d = config.dims;
   const size_t h = d.hidden, f = d.ffn, vocab = d.vocab;
@@ -250,7 +290,7 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
   }
 
   io::GgufWriter w;
-  const std::string arch = "bitnet-b1.58";
+  const std::string arch = llama ? "llama" : "bitnet-b1.58";
   const std::string p = arch + ".";
   std::string name = options.name;
   if (name.empty()) {
@@ -273,6 +313,10 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
   w.AddU32(p + "rope.dimension_count", static_cast<uint32_t>(d.head_dim));
   w.AddU32(p + "attention.head_count", static_cast<uint32_t>(d.heads));
   w.AddU32(p + "attention.head_count_kv", static_cast<uint32_t>(d.kv_heads));
+  if (d.head_dim != d.hidden / d.heads) {  // as llama.cpp's converter
+    w.AddU32(p + "attention.key_length", static_cast<uint32_t>(d.head_dim));
+    w.AddU32(p + "attention.value_length", static_cast<uint32_t>(d.head_dim));
+  }
   w.AddF32(p + "attention.layer_norm_rms_epsilon", config.rms_norm_eps);
   w.AddF32(p + "rope.freq_base", static_cast<float>(config.rope_theta));
   w.AddU32("general.file_type", detail::FileTypeOf(options.weight_type));
@@ -281,8 +325,8 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
 
   const uint64_t total_values =
       uint64_t{vocab} * h * (config.tie_word_embeddings ? 1 : 2) + h +
-      uint64_t(d.layers) *
-          (2 * h + qd + f + (qd + 2 * kv) * h + h * qd + 3 * f * h);
+      uint64_t(d.layers) * (2 * h + (llama ? 0 : qd + f) + (qd + 2 * kv) * h +
+                            h * qd + 3 * f * h);
   uint64_t done_values = 0;
   auto tick = [&](size_t rows, size_t cols) {
     done_values += uint64_t{rows} * cols;
@@ -306,7 +350,13 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
                        " as " + wname + " needs" +
                        (block == 256 ? " (use i2_s)" : ""));
     }
-    const TernaryMatrix t = ckpt.Ternary(id, rows, cols);
+    TernaryMatrix t = ckpt.Ternary(id, rows, cols);
+    if (llama && (id.kind == TensorId::kQ || id.kind == TensorId::kK)) {
+      detail::PermuteNormRopeRows(
+          t.values,
+          id.kind == TensorId::kQ ? size_t(d.heads) : size_t(d.kv_heads),
+          size_t(d.head_dim), cols);
+    }
     const std::vector<int64_t> ne = {static_cast<int64_t>(cols),
                                      static_cast<int64_t>(rows)};
     std::vector<uint8_t> bytes(io::GgmlTensorBytes(wtype, ne));
@@ -331,10 +381,10 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
           add_floats(id, 1, h, io::GgmlType::kF32);
           break;
         case TensorId::kAttnSubNorm:
-          add_floats(id, 1, qd, io::GgmlType::kF32);
+          if (!llama) add_floats(id, 1, qd, io::GgmlType::kF32);
           break;
         case TensorId::kFfnSubNorm:
-          add_floats(id, 1, f, io::GgmlType::kF32);
+          if (!llama) add_floats(id, 1, f, io::GgmlType::kF32);
           break;
         case TensorId::kQ:
           add_ternary(id, qd, h);

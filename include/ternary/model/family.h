@@ -25,6 +25,10 @@ enum class ModelFamily : uint8_t {
   // (HF1BitLLM/Llama3-8B-1.58-100B-tokens, tiiuae/Falcon3-*-1.58bit): SiLU
   // FFN, no sub-norms.
   kLlamaBitNet,
+  // 1bitLLM's BitnetForCausalLM (model_type "llama": 1bitLLM/bitnet_b1_58-
+  // large, -3B; GGUF bitnet): SiLU FFN with sub-norms (HF inner_attn_ln,
+  // ffn_layernorm), latent fp16/f32 weights ternarized at load.
+  kOneBitLlm,
 };
 
 namespace family {
@@ -55,6 +59,14 @@ struct LlamaBitNet {
   static constexpr bool kSubNorms = false;
 };
 
+struct OneBitLlm {
+  static constexpr ModelFamily kFamily = ModelFamily::kOneBitLlm;
+  static constexpr std::string_view kName =
+      "1bitllm-bitnet (BitnetForCausalLM, model_type llama)";
+  static constexpr nn::FfnActivation kFfnActivation = nn::FfnActivation::kSilu;
+  static constexpr bool kSubNorms = true;
+};
+
 }  // namespace family
 
 template <class F>
@@ -65,10 +77,10 @@ concept FamilyPolicy = requires {
   { F::kSubNorms } -> std::convertible_to<bool>;
 };
 
-// Calls fn(policy) with the family policy of `f` (family::BitNet{} or
-// family::LlamaBitNet{}) and returns its result; fn must return the same
-// type for each. Programs that pick the family from a file instantiate
-// their Model for each:
+// Calls fn(policy) with the family policy of `f` (family::BitNet{},
+// family::LlamaBitNet{} or family::OneBitLlm{}) and returns its result; fn must
+// return the same type for each. Programs that pick the family from a file
+// instantiate their Model for each:
 //
 //   WithFamily(source.config().family, [&]<class F>(F) {
 //     return Use(Model<kDynamicDims, P, F>::FromSource(source));
@@ -77,6 +89,9 @@ template <class Fn>
 constexpr decltype(auto) WithFamily(ModelFamily f, Fn&& fn) {
   if (f == ModelFamily::kLlamaBitNet) {
     return std::forward<Fn>(fn)(family::LlamaBitNet{});
+  }
+  if (f == ModelFamily::kOneBitLlm) {
+    return std::forward<Fn>(fn)(family::OneBitLlm{});
   }
   return std::forward<Fn>(fn)(family::BitNet{});
 }

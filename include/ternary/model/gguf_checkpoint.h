@@ -1,8 +1,12 @@
 // GGUF files as a weight source: bitnet.cpp I2_S, llama.cpp TQ1_0/TQ2_0,
-// ik_llama.cpp IQ2_BN/IQ1_BN (docs/formats.md §4, §7, §8, §10).
+// ik_llama.cpp IQ2_BN/IQ1_BN (docs/formats.md §4, §7, §8, §10), of the
+// families of model/family.h: archs bitnet-b1.58 / bitnet-25 (2B4T), llama
+// (ternary Llama3 / Falcon3 / Falcon-E, q/k rows permuted for interleaved
+// RoPE) and bitnet (1bitLLM) (docs/model.md §5.3).
 #ifndef TERNARY_MODEL_GGUF_CHECKPOINT_H_
 #define TERNARY_MODEL_GGUF_CHECKPOINT_H_
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -74,9 +78,32 @@ inline constexpr std::array<TensorId::Kind, 11> kGgufLayerTensors = {
 
 // GGUF architectures whose graph is BitNet b1.58 2B4T's (relu² FFN, sub
 // norms, GQA, NEOX RoPE, scale inside the ternary payload). bitnet.cpp's
-// fork and ik_llama.cpp map both to build_bitnet_158.
+// fork and ik_llama.cpp map both to build_bitnet_158. (GgufCheckpoint also
+// reads archs bitnet and llama: docs/model.md §5.3.)
 inline bool IsBitNet158Arch(std::string_view arch) noexcept {
   return arch == "bitnet-b1.58" || arch == "bitnet-25";
+}
+
+// Undoes llama.cpp's convert_hf_to_gguf.py `permute` of a q or k matrix
+// (written for interleaved, NORM RoPE): with d = head_dim, the file's row
+// h·d + 2j + t is the HF row h·d + t·d/2 + j (t ∈ {0, 1}, j < d/2), so
+// rows (2j, 2j+1) of a head hold the pair that split-halves RoPE rotates.
+// `values` is rows × cols, rows = heads · head_dim.
+inline void UnpermuteNormRopeRows(std::span<int8_t> values, size_t heads,
+                                  size_t head_dim, size_t cols) {
+  std::vector<int8_t> out(values.size());
+  const size_t half = head_dim / 2;
+  for (size_t h = 0; h < heads; ++h) {
+    for (size_t j = 0; j < half; ++j) {
+      for (size_t t = 0; t < 2; ++t) {
+        const size_t file_row = h * head_dim + 2 * j + t;
+        const size_t hf_row = h * head_dim + t * half + j;
+        std::copy_n(values.data() + file_row * cols, cols,
+                    out.data() + hf_row * cols);
+      }
+    }
+  }
+  std::copy(out.begin(), out.end(), values.begin());
 }
 
 // A .gguf file, memory-mapped while the object lives. Every tensor is
@@ -97,7 +124,8 @@ inline bool IsBitNet158Arch(std::string_view arch) noexcept {
 class GgufCheckpoint {
  public:
   // Throws FormatError naming the file (and the key or tensor) for files
-  // that are not GGUF, architectures other than bitnet-b1.58/bitnet-25,
+  // that are not GGUF, architectures other than bitnet-b1.58, bitnet-25,
+  // bitnet and llama,
   // missing or mistyped keys, and tensors this graph does not have.
   static GgufCheckpoint Open(const std::filesystem::path& path) {
     return GgufCheckpoint(io::GgufFile::Open(path));
@@ -122,11 +150,22 @@ class GgufCheckpoint {
     const std::string tname = GgufTensorName(id);
     const io::GgufTensorInfo& t = Require(tname);
     ExpectDims(t, rows, cols);
+    TernaryMatrix m;
     try {
-      return DecodeTernary(t, tname, rows, cols);
+      m = DecodeTernary(t, tname, rows, cols);
     } catch (const ShapeError& e) {  // e.g. an I2_S tensor of N % 128 != 0
       throw FormatError(Where(tname) + ": " + e.what());
     }
+    if (PermutedForNormRope(id)) {
+      const size_t heads =
+          id.kind == TensorId::kQ ? config_.dims.heads : config_.dims.kv_heads;
+      UnpermuteNormRopeRows(m.values, heads, config_.dims.head_dim, cols);
+    }
+    if (const std::optional<float> scale = ScaleTensor(tname)) {
+      m.alpha *= *scale;
+      CheckAlpha(tname, m.alpha);
+    }
+    return m;
   }
 
   // An I2_S projection in place: bitnet.cpp's payload (128-value blocks of
@@ -140,8 +179,9 @@ class GgufCheckpoint {
     const io::GgufTensorInfo& t = Require(tname);
     ExpectDims(t, rows, cols);
     if (t.type != io::GgmlType::kI2_S ||
-        cols % quant::I2SPayload::kBlockElements != 0) {
-      return std::nullopt;
+        cols % quant::I2SPayload::kBlockElements != 0 ||
+        PermutedForNormRope(id) || file_->FindTensor(ScaleName(tname))) {
+      return std::nullopt;  // copied: other layout, rows moved, or rescaled
     }
     const std::span<const uint8_t> data = file_->TensorData(t);
     const size_t n = rows * cols;
@@ -156,6 +196,13 @@ class GgufCheckpoint {
     CheckAlpha(tname, p.alpha);
     return p;
   }
+  // Whether the file's q/k rows are in llama.cpp's interleaved-RoPE order
+  // (arch llama; the bitnet* archs keep the HF order, NEOX RoPE).
+  bool PermutedForNormRope(TensorId id) const noexcept {
+    return arch_ == "llama" &&
+           (id.kind == TensorId::kQ || id.kind == TensorId::kK);
+  }
+
   // Keeps the mapped file (and spans into it) alive.
   std::shared_ptr<const void> Retain() const noexcept { return file_; }
 
@@ -249,6 +296,33 @@ class GgufCheckpoint {
 
   [[noreturn]] void Fail(const std::string& what) const {
     throw FormatError(file_->name() + ": " + what);
+  }
+
+  // "blk.0.attn_q.weight" → "blk.0.attn_q.scale".
+  static std::string ScaleName(const std::string& tname) {
+    return tname.substr(0, tname.size() - 7) + ".scale";
+  }
+
+  // 1bitLLM (arch bitnet): an optional per-tensor scale multiplied after
+  // the matmul (llama.cpp's build_bitnet: ggml_mul by blk.N.<name>.scale),
+  // one F32 value; llama.cpp's and ik_llama's converters write sign weights
+  // with the absmean α there.
+  std::optional<float> ScaleTensor(const std::string& tname) const {
+    const io::GgufTensorInfo* s = file_->FindTensor(ScaleName(tname));
+    if (s == nullptr) return std::nullopt;
+    if (s->type != io::GgmlType::kF32 || s->ne[0] != 1 || s->ne[1] != 1 ||
+        s->ne[2] != 1 || s->ne[3] != 1) {
+      Fail("tensor '" + std::string(s->name) +
+           "' must be one F32 value (a per-tensor scale)");
+    }
+    float v = 0.0f;
+    quant::DequantizeRow(s->type, file_->TensorData(*s),
+                         std::span<float>(&v, 1));
+    if (!(std::isfinite(v) && v >= 0.0f)) {
+      Fail("tensor '" + std::string(s->name) + "' is " + std::to_string(v) +
+           ", expected a finite scale >= 0");
+    }
+    return v;
   }
   std::string Where(const std::string& tname) const {
     return file_->name() + ": tensor '" + tname + "'";
@@ -358,18 +432,42 @@ class GgufCheckpoint {
     return Dim(key);
   }
 
+  // The family of the file (docs/model.md §5.3): bitnet-b1.58 / bitnet-25
+  // → 2B4T's graph, except that a file with a SentencePiece vocabulary
+  // (tokenizer.ggml.model "llama") holds 1bitLLM's weights, which
+  // bitnet.cpp's converter tags bitnet-b1.58 since 2026-07 (3b04140);
+  // llama → ternary Llama (LlamaForCausalLM + bitnet quantization); bitnet
+  // → 1bitLLM. A <arch>.hidden_act key ("silu", "relu2"), where present,
+  // decides between the two sub-norm graphs.
+  ModelFamily DetectFamily() const {
+    if (arch_ == "llama") return ModelFamily::kLlamaBitNet;
+    ModelFamily f =
+        arch_ == "bitnet" ? ModelFamily::kOneBitLlm
+        : file_->GetOptionalString("tokenizer.ggml.model").value_or("") ==
+                "llama"
+            ? ModelFamily::kOneBitLlm
+            : ModelFamily::kBitNet;
+    const std::string key = arch_ + ".hidden_act";
+    if (const auto act = file_->GetOptionalString(key)) {
+      if (*act == "silu") {
+        f = ModelFamily::kOneBitLlm;
+      } else if (*act == "relu2" || *act == "relu_squared") {
+        f = ModelFamily::kBitNet;
+      } else {
+        Fail("metadata key '" + key + "' is '" + std::string(*act) +
+             "' (supported: silu, relu2)");
+      }
+    }
+    return f;
+  }
+
   void ReadConfig() {
     arch_ = std::string(file_->architecture());
-    if (arch_ == "bitnet") {
-      Fail(
-          "unsupported architecture 'bitnet' (1bitLLM BitNet: SiLU-gated FFN "
-          "and per-tensor .scale tensors; this library runs the "
-          "bitnet-b1.58 / bitnet-25 graph with a relu² FFN)");
-    }
-    if (!IsBitNet158Arch(arch_)) {
+    if (!IsBitNet158Arch(arch_) && arch_ != "bitnet" && arch_ != "llama") {
       Fail("unsupported architecture '" + arch_ +
-           "' (supported: bitnet-b1.58, bitnet-25)");
+           "' (supported: bitnet-b1.58, bitnet-25, bitnet, llama)");
     }
+    config_.family = DetectFamily();
     const std::string p = arch_ + ".";
     Dims& d = config_.dims;
     d.hidden = Dim(p + "embedding_length");
@@ -468,8 +566,8 @@ class GgufCheckpoint {
       std::string why = "not part of the " + arch_ + " graph";
       if (t.name.ends_with(".scale")) {
         why =
-            "per-tensor .scale tensors (1bitLLM 'bitnet' layout) are not "
-            "supported";
+            "per-tensor .scale tensors (1bitLLM 'bitnet' layout) belong to "
+            "arch bitnet only";
       } else if (t.name.ends_with(".bias")) {
         why = "biases are not supported";
       }
@@ -491,7 +589,16 @@ class GgufCheckpoint {
         std::from_chars(name.data() + 4, name.data() + name.size(), l);
     if (ec != std::errc() || l < 0 || l >= config_.dims.layers) return false;
     for (TensorId::Kind k : kGgufLayerTensors) {
-      if (GgufTensorName({k, l}) == name) return true;
+      const TensorId id{k, l};
+      if (!HasSubNorms(config_.family) &&
+          (k == TensorId::kAttnSubNorm || k == TensorId::kFfnSubNorm)) {
+        continue;
+      }
+      const std::string tname = GgufTensorName(id);
+      if (tname == name) return true;
+      if (arch_ == "bitnet" && id.IsTernary() && ScaleName(tname) == name) {
+        return true;
+      }
     }
     return false;
   }

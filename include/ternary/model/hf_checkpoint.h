@@ -1,7 +1,7 @@
 // Hugging Face folders as a weight source: config.json + model.safetensors
-// (or shards), packed (offline) or bf16 master (online), of the families
-// in model/family.h: BitNetForCausalLM, and LlamaForCausalLM with bitnet
-// quantization.
+// (or shards), packed (offline) or bf16/fp16/f32 master (online), of the
+// families in model/family.h: BitNetForCausalLM, LlamaForCausalLM with
+// bitnet quantization, and 1bitLLM's BitnetForCausalLM (latent weights).
 #ifndef TERNARY_MODEL_HF_CHECKPOINT_H_
 #define TERNARY_MODEL_HF_CHECKPOINT_H_
 
@@ -82,10 +82,24 @@ struct HfModelConfig {
 
 namespace detail {
 
+// The architectures name of a family's config.json.
+constexpr std::string_view HfArchitecture(ModelFamily f) noexcept {
+  switch (f) {
+    case ModelFamily::kLlamaBitNet:
+      return "LlamaForCausalLM";
+    case ModelFamily::kOneBitLlm:
+      return "BitnetForCausalLM";
+    case ModelFamily::kBitNet:
+      break;
+  }
+  return "BitNetForCausalLM";
+}
+
 // The family config.json names: architectures decides (1bitLLM's
-// BitnetForCausalLM is model_type "llama" too), model_type must agree; a
-// file without architectures must be model_type "bitnet". FormatError
-// "<file>: key '<key>' ..." for anything else.
+// BitnetForCausalLM is model_type "llama" like LlamaForCausalLM, and
+// differs from microsoft's BitNetForCausalLM by one letter's case),
+// model_type must agree; a file without architectures must be model_type
+// "bitnet". FormatError "<file>: key '<key>' ..." for anything else.
 inline ModelFamily DetectHfFamily(const io::detail::ConfigReader& r,
                                   const nlohmann::json& j) {
   const std::string model_type = r.String(j, "model_type", "");
@@ -93,14 +107,15 @@ inline ModelFamily DetectHfFamily(const io::detail::ConfigReader& r,
     r.Fail("model_type",
            "is '" + model_type +
                "'; supported: 'bitnet' (BitNetForCausalLM), 'llama' "
-               "(LlamaForCausalLM with quant_method 'bitnet')");
+               "(LlamaForCausalLM with quant_method 'bitnet', or 1bitLLM's "
+               "BitnetForCausalLM)");
   }
   const nlohmann::json* a = r.Find(j, "architectures");
   if (a == nullptr) {
     if (model_type == "llama") {
       r.Fail("architectures",
              "is missing; a model_type 'llama' config must name "
-             "LlamaForCausalLM (1bitLLM's BitnetForCausalLM is also 'llama')");
+             "LlamaForCausalLM or BitnetForCausalLM (1bitLLM)");
     }
     return ModelFamily::kBitNet;
   }
@@ -116,23 +131,39 @@ inline ModelFamily DetectHfFamily(const io::detail::ConfigReader& r,
       one_bit_llm = one_bit_llm || name == "BitnetForCausalLM";
     }
   }
-  if (one_bit_llm) {
-    r.Fail("architectures",
-           "is [" + names +
-               "]: 1bitLLM's BitNet (SiLU with sub-norms, latent fp16 "
-               "weights) is not supported yet");
+  if (bitnet + llama + one_bit_llm > 1) {
+    r.Fail("architectures", "is [" + names + "]: names several graphs");
   }
-  if (bitnet || llama) {
+  if (bitnet || llama || one_bit_llm) {
     const std::string want = bitnet ? "bitnet" : "llama";
     if (model_type != want) {
       r.Fail("model_type", "is '" + model_type + "', but architectures is [" +
                                names + "], whose model_type is '" + want + "'");
     }
-    return bitnet ? ModelFamily::kBitNet : ModelFamily::kLlamaBitNet;
+    return bitnet  ? ModelFamily::kBitNet
+           : llama ? ModelFamily::kLlamaBitNet
+                   : ModelFamily::kOneBitLlm;
   }
-  r.Fail("architectures", "is [" + names +
-                              "]; supported: BitNetForCausalLM, "
-                              "LlamaForCausalLM (with quant_method 'bitnet')");
+  r.Fail("architectures",
+         "is [" + names +
+             "]; supported: BitNetForCausalLM, LlamaForCausalLM (with "
+             "quant_method 'bitnet'), BitnetForCausalLM (1bitLLM)");
+}
+
+// 1bitLLM's BitLinear settings (its configuration_bitnet.py): weight_bits 1
+// (absmean ternary) and input_bits 8 (per-token absmax int8); anything else
+// is another model.
+inline void CheckOneBitLlmBits(const io::detail::ConfigReader& r,
+                               const nlohmann::json& j) {
+  for (const auto& [key, want] :
+       {std::pair<const char*, int>{"weight_bits", 1}, {"input_bits", 8}}) {
+    const nlohmann::json* v = r.Find(j, key);
+    if (v == nullptr) continue;
+    if (!v->is_number_integer() || v->get<int64_t>() != want) {
+      r.Fail(key, "is " + v->dump() + "; 1bitLLM's BitLinear has " + key + " " +
+                      std::to_string(want));
+    }
+  }
 }
 
 // A boolean key that must be false when present (a feature ternary lacks).
@@ -156,15 +187,13 @@ inline HfModelConfig ParseHfModelConfig(std::string_view text,
   const io::detail::ConfigReader r(j, file);
   HfModelConfig c;
   c.family = detail::DetectHfFamily(r, j);
-  const bool llama = c.family == ModelFamily::kLlamaBitNet;
+  const std::string_view arch = detail::HfArchitecture(c.family);
   const std::string_view want_act =
       nn::FfnActivationName(FfnActivationOf(c.family));
   const std::string act = r.String(j, "hidden_act", std::string(want_act));
   if (act != want_act) {
-    r.Fail("hidden_act",
-           "is '" + act + "'; " +
-               (llama ? "LlamaForCausalLM" : "BitNetForCausalLM") + " runs '" +
-               std::string(want_act) + "' only");
+    r.Fail("hidden_act", "is '" + act + "'; " + std::string(arch) + " runs '" +
+                             std::string(want_act) + "' only");
   }
   detail::RequireFalse(r, j, "attention_bias", "attention_bias",
                        "BitLinear projections have no bias");
@@ -173,13 +202,26 @@ inline HfModelConfig ParseHfModelConfig(std::string_view text,
   io::detail::ReadDimensions(r, j, c.hf);
   io::detail::ReadNormAndTokens(r, j, c.hf);
   io::detail::ReadRope(r, j, c.hf);
-  io::detail::ReadQuantization(r, j, c.hf);
+  if (c.family == ModelFamily::kOneBitLlm) {
+    // Latent fp16/f32 weights quantized by BitLinear on every forward
+    // (1bitLLM's utils_quant.py), which is what online mode does at load.
+    detail::CheckOneBitLlmBits(r, j);
+    if (r.Find(j, "quantization_config") == nullptr) {
+      c.hf.quantization_mode = io::HfQuantMode::kOnline;
+    } else {
+      io::detail::ReadQuantization(r, j, c.hf);
+    }
+  } else {
+    io::detail::ReadQuantization(r, j, c.hf);
+  }
   if (const nlohmann::json* q = r.Find(j, "quantization_config")) {
     detail::RequireFalse(r, *q, "use_rms_norm",
                          "quantization_config.use_rms_norm",
                          "BitLinear's own input RMSNorm is not supported");
   }
-  if (llama) {  // LlamaConfig's defaults where BitNetConfig's differ
+  if (c.family != ModelFamily::kBitNet) {
+    // LlamaConfig's defaults where BitNetConfig's differ (1bitLLM's
+    // BitnetConfig is a copy of LlamaConfig).
     if (r.Find(j, "rms_norm_eps") == nullptr) c.hf.rms_norm_eps = 1e-6f;
     const nlohmann::json* rp = r.Find(j, "rope_parameters");
     if (r.Find(j, "rope_theta") == nullptr &&
@@ -200,9 +242,13 @@ inline HfModelConfig LoadHfModelConfig(const std::filesystem::path& path) {
                             p.filename().string());
 }
 
-// The transformers name of a tensor, e.g.
-// "model.layers.3.mlp.down_proj.weight".
-inline std::string HfTensorName(TensorId id) {
+// The transformers name of a tensor in a family's checkpoints, e.g.
+// "model.layers.3.mlp.down_proj.weight". Only the sub-norms differ:
+// 1bitLLM's modeling_bitnet.py names them self_attn.inner_attn_ln and
+// mlp.ffn_layernorm.
+inline std::string HfTensorName(TensorId id,
+                                ModelFamily family = ModelFamily::kBitNet) {
+  const bool one_bit_llm = family == ModelFamily::kOneBitLlm;
   const std::string layer = "model.layers." + std::to_string(id.layer) + ".";
   switch (id.kind) {
     case TensorId::kEmbed:
@@ -214,11 +260,13 @@ inline std::string HfTensorName(TensorId id) {
     case TensorId::kAttnNorm:
       return layer + "input_layernorm.weight";
     case TensorId::kAttnSubNorm:
-      return layer + "self_attn.attn_sub_norm.weight";
+      return layer + (one_bit_llm ? "self_attn.inner_attn_ln.weight"
+                                  : "self_attn.attn_sub_norm.weight");
     case TensorId::kFfnNorm:
       return layer + "post_attention_layernorm.weight";
     case TensorId::kFfnSubNorm:
-      return layer + "mlp.ffn_sub_norm.weight";
+      return layer + (one_bit_llm ? "mlp.ffn_layernorm.weight"
+                                  : "mlp.ffn_sub_norm.weight");
     case TensorId::kQ:
       return layer + "self_attn.q_proj.weight";
     case TensorId::kK:
@@ -281,7 +329,7 @@ class HfCheckpoint {
   }
 
   TernaryMatrix Ternary(TensorId id, size_t rows, size_t cols) const {
-    const std::string name = HfTensorName(id);
+    const std::string name = HfTensorName(id, family_);
     const auto ref = st_.Get(name);
     const io::SafetensorsTensor& t = *ref.tensor;
     const std::string& file = *ref.file;
@@ -320,7 +368,7 @@ class HfCheckpoint {
   }
 
   AlignedBuffer<float> Floats(TensorId id, size_t rows, size_t cols) const {
-    const std::string name = HfTensorName(id);
+    const std::string name = HfTensorName(id, family_);
     const auto ref = st_.Get(name);
     ExpectFloat(*ref.tensor, *ref.file, rows, cols);
     AlignedBuffer<float> out(rows * cols);
@@ -417,21 +465,47 @@ class HfCheckpoint {
         }
         std::string why = family_ == ModelFamily::kBitNet
                               ? "is not part of the BitNet graph"
-                              : "is not part of the llama-bitnet graph";
+                          : family_ == ModelFamily::kLlamaBitNet
+                              ? "is not part of the llama-bitnet graph"
+                              : "is not part of the 1bitllm-bitnet graph";
         if (t.name.ends_with("weight_scale")) {
           why +=
               " (weight_scale belongs to packed projections, "
               "quantization_mode offline)";
         } else if (t.name.ends_with(".bias")) {
           why += " (BitNet has no biases)";
+        } else if (const std::string other = OtherFamilySubNorm(t.name);
+                   !other.empty()) {
+          why += " (" + other + ")";
         }
         throw FormatError(f.name() + ": tensor '" + t.name + "' " + why);
       }
     }
   }
 
+  // What a sub-norm name of another family's checkpoints is, for the
+  // message ("" if `name` is none).
+  static std::string OtherFamilySubNorm(std::string_view name) {
+    if (!name.starts_with("model.layers.")) return "";
+    for (const std::string_view n :
+         {".self_attn.attn_sub_norm.weight", ".mlp.ffn_sub_norm.weight"}) {
+      if (name.ends_with(n)) return "a BitNetForCausalLM sub-norm name";
+    }
+    for (const std::string_view n :
+         {".self_attn.inner_attn_ln.weight", ".mlp.ffn_layernorm.weight"}) {
+      if (name.ends_with(n)) {
+        return "a sub-norm name of 1bitLLM's BitnetForCausalLM";
+      }
+    }
+    return "";
+  }
+
   // A global tensor, or "model.layers.<l>.<tensor>" with l below
   // num_hidden_layers (parsed, not listed: the count comes from the file).
+  // 1bitLLM's checkpoints hold RoPE's inv_freq buffer with each layer (as
+  // transformers 4.3x saved it): a function of rope_theta and head_dim,
+  // which RoPE is computed from, so it is skipped there (and refused in
+  // the other families, whose files never hold it).
   bool IsGraphTensor(std::string_view name, bool offline) const {
     for (const auto k :
          {TensorId::kEmbed, TensorId::kOutputNorm, TensorId::kLmHead}) {
@@ -445,13 +519,18 @@ class HfCheckpoint {
     if (ec != std::errc() || l < 0 || l >= hf_.num_hidden_layers) {
       return false;
     }
+    if (family_ == ModelFamily::kOneBitLlm &&
+        std::string_view(end, name.data() + name.size() - end) ==
+            ".self_attn.rotary_emb.inv_freq") {
+      return true;
+    }
     for (int k = TensorId::kAttnNorm; k <= TensorId::kDown; ++k) {
       const TensorId id{static_cast<TensorId::Kind>(k), l};
       if (!HasSubNorms(family_) && (id.kind == TensorId::kAttnSubNorm ||
                                     id.kind == TensorId::kFfnSubNorm)) {
         continue;
       }
-      const std::string graph = HfTensorName(id);
+      const std::string graph = HfTensorName(id, family_);
       if (graph == name) return true;
       if (offline && id.IsTernary() && graph + "_scale" == name) return true;
     }

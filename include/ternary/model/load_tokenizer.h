@@ -1,15 +1,19 @@
-// The tokenizer of a MODEL path: tokenizer.json of a Hugging Face folder,
-// or the tokenizer.ggml.* metadata of a .gguf file.
+// The tokenizer of a MODEL path: tokenizer.json (or a SentencePiece
+// tokenizer.model) of a Hugging Face folder, or the tokenizer.ggml.*
+// metadata of a .gguf file.
 #ifndef TERNARY_MODEL_LOAD_TOKENIZER_H_
 #define TERNARY_MODEL_LOAD_TOKENIZER_H_
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <span>
 #include <sstream>
 #include <string>
@@ -28,7 +32,7 @@
 namespace ternary {
 
 // Which pre-tokenizer (docs/model.md §6.2) to split text with; the CLI's
-// --pretokenizer auto|llama3|bitnet-cpp-default.
+// --pretokenizer auto|llama3|falcon3|bitnet-cpp-default.
 enum class PreTokenizerChoice {
   // What the file says: tokenizer.ggml.pre "llama-bpe" (and llama.cpp's
   // other Llama 3 names) → Llama 3, "default" → bitnet.cpp default. A GGUF
@@ -39,16 +43,19 @@ enum class PreTokenizerChoice {
   // Hugging Face folders: Llama 3.
   kAuto,
   kLlama3,            // the Llama 3 regex, whatever the file says
+  kFalcon3,           // Falcon3's split (digits one by one), likewise
   kBitnetCppDefault,  // llama.cpp's default BPE split, whatever the file says
 };
 
-// "auto", "llama3", "bitnet-cpp-default"; anything else throws UsageError.
+// "auto", "llama3", "falcon3", "bitnet-cpp-default"; anything else throws
+// UsageError.
 inline PreTokenizerChoice ParsePreTokenizerChoice(std::string_view s) {
   if (s == "auto") return PreTokenizerChoice::kAuto;
   if (s == "llama3") return PreTokenizerChoice::kLlama3;
+  if (s == "falcon3") return PreTokenizerChoice::kFalcon3;
   if (s == "bitnet-cpp-default") return PreTokenizerChoice::kBitnetCppDefault;
   throw UsageError(
-      "pre-tokenizer must be auto, llama3 or bitnet-cpp-default, "
+      "pre-tokenizer must be auto, llama3, falcon3 or bitnet-cpp-default, "
       "got '" +
       std::string(s) + "'");
 }
@@ -77,6 +84,8 @@ inline PreTokenizer ResolveGgufPreTokenizer(std::optional<std::string_view> pre,
   switch (choice) {
     case PreTokenizerChoice::kLlama3:
       return PreTokenizer::kLlama3;
+    case PreTokenizerChoice::kFalcon3:
+      return PreTokenizer::kFalcon3;
     case PreTokenizerChoice::kBitnetCppDefault:
       return PreTokenizer::kBitnetCppDefault;
     case PreTokenizerChoice::kAuto:
@@ -86,24 +95,93 @@ inline PreTokenizer ResolveGgufPreTokenizer(std::optional<std::string_view> pre,
     return PreTokenizer::kLlama3;
   }
   if (*pre == "default") return PreTokenizer::kBitnetCppDefault;
+  // llama.cpp's names of Falcon3's and Falcon-E's (the same regexes).
+  if (*pre == "falcon3" || *pre == "falcon_e") return PreTokenizer::kFalcon3;
   throw FormatError(file + ": tokenizer.ggml.pre '" + std::string(*pre) +
-                    "' is not supported (known: llama-bpe, default); choose "
-                    "the pre-tokenizer explicitly (llama3 or "
-                    "bitnet-cpp-default)");
+                    "' is not supported (known: llama-bpe, default, falcon3, "
+                    "falcon_e); choose the pre-tokenizer explicitly (llama3, "
+                    "falcon3 or bitnet-cpp-default)");
 }
+
+namespace detail {
+
+// tokenizer.ggml.model "llama": a SentencePiece vocabulary (llama.cpp's
+// SPM: tokens, scores, token_type, whose numbers are SentencePiece's piece
+// types) run as the model file would (docs/model.md §7): BPE by score,
+// byte fallback when the vocabulary has <0xXX> pieces, identity
+// normalization with whitespace kept (llama.cpp's SPM tokenizer never
+// removes it), the dummy prefix as tokenizer.ggml.add_space_prefix says
+// (default true).
+inline ModelTokenizer SentencePieceFromGguf(const io::GgufFile& file) {
+  const std::string& name = file.name();
+  const auto tokens = file.GetStringArray("tokenizer.ggml.tokens");
+  SpmModelProto m;
+  m.model_type = 2;
+  m.normalizer_name = "identity";
+  m.remove_extra_whitespaces = false;
+  m.add_dummy_prefix =
+      file.GetOptionalBool("tokenizer.ggml.add_space_prefix").value_or(true);
+  std::vector<float> scores;
+  if (file.Find("tokenizer.ggml.scores") != nullptr) {
+    scores = file.GetF32Array("tokenizer.ggml.scores");
+  }
+  std::vector<int32_t> types;
+  if (file.Find("tokenizer.ggml.token_type") != nullptr) {
+    types = file.GetI32Array("tokenizer.ggml.token_type");
+  }
+  if (scores.size() != tokens.size() ||
+      (!types.empty() && types.size() != tokens.size())) {
+    throw FormatError(name +
+                      ": tokenizer.ggml.scores / token_type must have "
+                      "one entry per token (" +
+                      std::to_string(tokens.size()) + ")");
+  }
+  m.pieces.resize(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    m.pieces[i].piece = std::string(tokens[i]);
+    m.pieces[i].score = scores[i];
+    m.pieces[i].type =
+        types.empty() ? SpmPieceType::kNormal : SpmPieceType(types[i]);
+    if (m.pieces[i].type == SpmPieceType::kByte) m.byte_fallback = true;
+    if (m.pieces[i].type == SpmPieceType::kUnknown) m.unk_id = int32_t(i);
+  }
+  const auto id = [&](std::string_view key) -> int32_t {
+    const std::optional<uint32_t> v = file.GetOptionalU32(key);
+    if (!v) return -1;
+    if (*v >= tokens.size()) {
+      throw FormatError(name + ": metadata key '" + std::string(key) + "' is " +
+                        std::to_string(*v) + ", outside the vocabulary");
+    }
+    return static_cast<int32_t>(*v);
+  };
+  m.bos_id = id("tokenizer.ggml.bos_token_id");
+  m.eos_id = id("tokenizer.ggml.eos_token_id");
+  ModelTokenizer out{
+      .tokenizer = Tokenizer::FromSentencePieceModel(m, {}, {}, name),
+      .add_bos =
+          file.GetOptionalBool("tokenizer.ggml.add_bos_token").value_or(true),
+      .chat_template = std::string(
+          file.GetOptionalString("tokenizer.chat_template").value_or(""))};
+  if (out.add_bos && out.tokenizer.bos_id() < 0) out.add_bos = false;
+  return out;
+}
+
+}  // namespace detail
 
 // From a GGUF's tokenizer.ggml.* keys (docs/formats.md §10.1). Throws
 // FormatError naming the file and key: missing keys, tokenizer.ggml.model other
-// than "gpt2" (byte-level BPE), ids outside the vocabulary.
+// than "gpt2" (byte-level BPE) or "llama" (SentencePiece), ids outside the
+// vocabulary.
 inline ModelTokenizer TokenizerFromGguf(
     const io::GgufFile& file, const TokenizerLoadOptions& options = {}) {
   const std::string& name = file.name();
   const std::string_view model = file.GetString("tokenizer.ggml.model");
+  if (model == "llama") return detail::SentencePieceFromGguf(file);
   if (model != "gpt2") {
-    throw FormatError(
-        name + ": tokenizer.ggml.model is '" + std::string(model) +
-        "'; only 'gpt2' (byte-level BPE, Llama 3) is supported" +
-        (model == "llama" ? " (SentencePiece vocabularies are not)" : ""));
+    throw FormatError(name + ": tokenizer.ggml.model is '" +
+                      std::string(model) +
+                      "'; supported: 'gpt2' (byte-level BPE, Llama 3), "
+                      "'llama' (SentencePiece BPE)");
   }
   const auto tokens_view = file.GetStringArray("tokenizer.ggml.tokens");
   const auto merges_view = file.GetStringArray("tokenizer.ggml.merges");
@@ -190,9 +268,101 @@ inline void CheckHfSpecialIds(const nlohmann::json& config, int64_t rows,
 
 }  // namespace detail
 
-// From a Hugging Face folder: tokenizer.json, tokenizer_config.json
-// (add_bos_token, chat_template) and config.json (bos/eos ids; otherwise
-// found by their Llama 3 names). kAuto means Llama 3 here.
+// Whether a Hugging Face folder's tokenizer is SentencePiece: a
+// tokenizer.model that is a protobuf (its first byte is field 1, length-
+// delimited: 0x0A), not a tiktoken ranks file (Llama 3 repos ship one under
+// that name too). LLaMA-2-style repos (1bitLLM) ship tokenizer.model, some
+// also a tokenizer.json converted from it that the byte-level reader
+// cannot run: the SentencePiece file wins.
+inline bool HfFolderHasSentencePiece(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const std::filesystem::path model = dir / "tokenizer.model";
+  if (!std::filesystem::is_regular_file(model, ec)) return false;
+  return io::ReadFilePrefix(model, 1) == "\x0A";
+}
+
+namespace detail {
+
+// The added tokens of a SentencePiece folder beyond the model's pieces:
+// added_tokens.json {text: id} and tokenizer_config.json's
+// added_tokens_decoder {id: {content, special}}. A token is special when
+// added_tokens_decoder says so, or when special_tokens_map.json (or
+// tokenizer_config.json) names it as bos/eos/unk/pad/… token.
+inline std::vector<AddedToken> HfAddedTokens(
+    const std::filesystem::path& dir,
+    const std::optional<nlohmann::json>& tok_config, size_t pieces) {
+  std::map<int64_t, AddedToken> by_id;
+  std::set<std::string> special_texts;
+  const auto collect_specials = [&](const nlohmann::json& j) {
+    for (const auto& [key, v] : j.items()) {
+      if (!key.ends_with("_token")) continue;
+      if (v.is_string()) special_texts.insert(v.get<std::string>());
+      if (v.is_object() && v.contains("content") && v["content"].is_string()) {
+        special_texts.insert(v["content"].get<std::string>());
+      }
+    }
+  };
+  if (const auto map = ReadOptionalJson(dir / "special_tokens_map.json")) {
+    collect_specials(*map);
+  }
+  if (tok_config) collect_specials(*tok_config);
+  const auto add = [&](int64_t id, const std::string& text,
+                       std::optional<bool> special, const std::string& file) {
+    if (id < 0 || id > std::numeric_limits<int32_t>::max()) {
+      throw FormatError(file + ": added token '" + text + "' has id " +
+                        std::to_string(id));
+    }
+    if (size_t(id) < pieces) return;  // one of the model's own pieces
+    AddedToken& t = by_id[id];
+    t.text = text;
+    t.id = int32_t(id);
+    t.special = special.value_or(special_texts.contains(text));
+  };
+  const std::filesystem::path added_json = dir / "added_tokens.json";
+  if (const auto added = ReadOptionalJson(added_json)) {
+    for (const auto& [text, id] : added->items()) {
+      if (!id.is_number_integer()) {
+        throw FormatError(added_json.string() + ": the id of '" + text +
+                          "' is not an integer");
+      }
+      add(id.get<int64_t>(), text, std::nullopt, added_json.string());
+    }
+  }
+  if (tok_config) {
+    const auto dec = tok_config->find("added_tokens_decoder");
+    if (dec != tok_config->end() && dec->is_object()) {
+      const std::string file = (dir / "tokenizer_config.json").string();
+      for (const auto& [key, v] : dec->items()) {
+        int64_t id = -1;
+        const auto [end, ec] =
+            std::from_chars(key.data(), key.data() + key.size(), id);
+        if (ec != std::errc() || end != key.data() + key.size() ||
+            !v.is_object() || !v.contains("content") ||
+            !v["content"].is_string()) {
+          throw FormatError(file + ": added_tokens_decoder entry '" + key +
+                            "' is not {id: {content, ...}}");
+        }
+        std::optional<bool> special;
+        if (v.contains("special") && v["special"].is_boolean()) {
+          special = v["special"].get<bool>();
+        }
+        add(id, v["content"].get<std::string>(), special, file);
+      }
+    }
+  }
+  std::vector<AddedToken> out;
+  for (auto& [id, t] : by_id) out.push_back(std::move(t));
+  return out;
+}
+
+}  // namespace detail
+
+// From a Hugging Face folder: tokenizer.json, or a SentencePiece
+// tokenizer.model (HfFolderHasSentencePiece) with its added tokens;
+// tokenizer_config.json (add_bos_token, chat_template) and config.json
+// (bos/eos ids; otherwise found by their Llama 3 names, or SentencePiece's
+// own ids). kAuto: Falcon3's split where tokenizer.json's pre_tokenizer is
+// Falcon3's, else Llama 3's.
 inline ModelTokenizer TokenizerFromHfFolder(
     const std::filesystem::path& dir,
     const TokenizerLoadOptions& options = {}) {
@@ -203,11 +373,24 @@ inline ModelTokenizer TokenizerFromHfFolder(
   topt.pre_tokenizer =
       options.pretokenizer == PreTokenizerChoice::kBitnetCppDefault
           ? PreTokenizer::kBitnetCppDefault
+      : options.pretokenizer == PreTokenizerChoice::kFalcon3
+          ? PreTokenizer::kFalcon3
           : PreTokenizer::kLlama3;
+  topt.detect_pre_tokenizer = options.pretokenizer == PreTokenizerChoice::kAuto;
   topt.special_ids.bos = detail::HfSpecialId(config, "bos_token_id");
   topt.special_ids.eos = detail::HfSpecialId(config, "eos_token_id");
+  const bool spm = HfFolderHasSentencePiece(dir);
   const auto read = [&] {
     try {
+      if (spm) {
+        const std::filesystem::path file = dir / "tokenizer.model";
+        constexpr io::FileLimit kLimit{64 * io::kMiB, "a SentencePiece model"};
+        const std::string bytes = io::ReadFile(file, kLimit);
+        const SpmModelProto model = ParseSpmModelProto(bytes, file.string());
+        return Tokenizer::FromSentencePieceModel(
+            model, detail::HfAddedTokens(dir, tok_config, model.pieces.size()),
+            topt.special_ids, file.string());
+      }
       return Tokenizer::FromHfJson(dir / "tokenizer.json", topt);
     } catch (const UsageError& e) {
       // The special ids came from config.json, not from the caller: an id
@@ -271,7 +454,8 @@ inline ModelTokenizer LoadTokenizer(const std::filesystem::path& model_path,
   // at all: say that, rather than name the first file found missing.
   std::error_code ec;
   if (!std::filesystem::exists(model_path / "config.json", ec) &&
-      !std::filesystem::exists(model_path / "tokenizer.json", ec)) {
+      !std::filesystem::exists(model_path / "tokenizer.json", ec) &&
+      !std::filesystem::exists(model_path / "tokenizer.model", ec)) {
     throw FormatError(model_path.string() +
                       ": no config.json (not a Hugging Face model folder)");
   }
@@ -289,9 +473,12 @@ inline ModelTokenizer LoadTokenizer(const std::filesystem::path& model_path,
   }
   ModelTokenizer tok = TokenizerFromHfFolder(model_path, options);
   if (rows >= 0) {
-    CheckTokenizerFitsModel(tok.tokenizer, rows,
-                            (model_path / "tokenizer.json").string(),
-                            "config.json vocab_size");
+    CheckTokenizerFitsModel(
+        tok.tokenizer, rows,
+        (model_path / (tok.tokenizer.is_sentencepiece() ? "tokenizer.model"
+                                                        : "tokenizer.json"))
+            .string(),
+        "config.json vocab_size");
   }
   return tok;
 }

@@ -15,8 +15,9 @@
 
 namespace ternary::detail {
 
-// What FromHfJson reads; the rest of the file (normalizer, pre_tokenizer,
-// decoder, ...) is skipped.
+// What FromHfJson reads; the rest of the file (normalizer, decoder, ...) is
+// skipped, and of pre_tokenizer only its components' "type" names and a
+// Digits component's individual_digits are kept (to recognize Falcon3's).
 struct HfTokenizerJson {
   struct VocabEntry {
     std::string text;  // byte-level spelling
@@ -39,6 +40,8 @@ struct HfTokenizerJson {
   std::string merge_text;
   std::vector<Merge> merges;
   std::vector<Added> added_tokens;
+  std::vector<std::string> pre_tokenizer_types;  // in file order, nested too
+  bool individual_digits = false;
 
   std::string_view MergeLeft(const Merge& m) const {
     return std::string_view(merge_text).substr(m.offset, m.left_size);
@@ -68,6 +71,9 @@ class HfJsonSax {
         return true;
       case Slot::kAddedSpecial:
         added_.special = value;
+        return true;
+      case Slot::kPreTokValue:
+        if (key_ == "individual_digits") out_.individual_digits = value;
         return true;
       default:
         return Other(slot, Kind::kOther);
@@ -115,6 +121,9 @@ class HfJsonSax {
         added_.content = value;
         has_content_ = true;
         return true;
+      case Slot::kPreTokValue:
+        if (key_ == "type") out_.pre_tokenizer_types.push_back(value);
+        return true;
       default:
         return Other(slot, Kind::kString);
     }
@@ -135,6 +144,9 @@ class HfJsonSax {
         added_ = {};
         has_id_ = has_content_ = false;
         return Push(Ctx::kAddedToken);
+      case Slot::kPreTok:
+      case Slot::kPreTokValue:
+        return Push(Ctx::kPreTok);
       default:
         return Other(slot, Kind::kObject);
     }
@@ -151,6 +163,9 @@ class HfJsonSax {
         return Push(Ctx::kMergePair);
       case Slot::kAddedTokens:
         return Push(Ctx::kAdded);
+      case Slot::kPreTok:
+      case Slot::kPreTokValue:
+        return Push(Ctx::kPreTok);
       default:
         return Other(slot, Kind::kArray);
     }
@@ -197,6 +212,7 @@ class HfJsonSax {
     kMergePair,
     kAdded,
     kAddedToken,
+    kPreTok,  // anywhere inside the root's pre_tokenizer
     kSkip
   };
   // Where the value starting now goes.
@@ -215,6 +231,8 @@ class HfJsonSax {
     kAddedId,
     kAddedContent,
     kAddedSpecial,
+    kPreTok,       // the root's pre_tokenizer value
+    kPreTokValue,  // a value inside it
     kIgnore
   };
   enum class Kind : uint8_t { kString, kObject, kArray, kOther };
@@ -232,6 +250,7 @@ class HfJsonSax {
       case Ctx::kRoot:
         if (key_ == "model") return Slot::kModel;
         if (key_ == "added_tokens") return Slot::kAddedTokens;
+        if (key_ == "pre_tokenizer") return Slot::kPreTok;
         return Slot::kIgnore;
       case Ctx::kModel:
         if (key_ == "vocab") return Slot::kVocab;
@@ -252,6 +271,8 @@ class HfJsonSax {
         if (key_ == "content") return Slot::kAddedContent;
         if (key_ == "special") return Slot::kAddedSpecial;
         return Slot::kIgnore;
+      case Ctx::kPreTok:
+        return Slot::kPreTokValue;
       case Ctx::kSkip:
         return Slot::kIgnore;
     }
@@ -278,6 +299,8 @@ class HfJsonSax {
   bool Other(Slot slot, Kind kind) {
     switch (slot) {
       case Slot::kIgnore:
+      case Slot::kPreTok:  // null, or values of no interest
+      case Slot::kPreTokValue:
       case Slot::kAddedSpecial:  // lenient: not a boolean = not special
         return kind == Kind::kObject || kind == Kind::kArray ? Push(Ctx::kSkip)
                                                              : true;

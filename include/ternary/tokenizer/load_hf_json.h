@@ -2,6 +2,7 @@
 #ifndef TERNARY_TOKENIZER_LOAD_HF_JSON_H_
 #define TERNARY_TOKENIZER_LOAD_HF_JSON_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -42,6 +43,17 @@ inline Tokenizer Tokenizer::FromHfJsonText(std::string_view json_text,
       detail::ParseHfTokenizerJson(json_text, src);
   Tokenizer tok;
   tok.pre_tokenizer_ = options.pre_tokenizer;
+  if (options.detect_pre_tokenizer) {
+    const auto has = [&](std::string_view type) {
+      return std::find(file.pre_tokenizer_types.begin(),
+                       file.pre_tokenizer_types.end(),
+                       type) != file.pre_tokenizer_types.end();
+    };
+    if (has("Punctuation") && has("ByteLevel") && has("Digits") &&
+        file.individual_digits) {
+      tok.pre_tokenizer_ = PreTokenizer::kFalcon3;
+    }
+  }
   tok.LimitIds(file.vocab.size() + file.added_tokens.size());
   tok.Resize(file.vocab.size());
   tok.bpe_.Reserve(file.vocab.size(), file.merges.size());

@@ -29,6 +29,10 @@ enum class PreTokenizer {
   // bitnet.cpp uses it for Microsoft's GGUF, which has no tokenizer.ggml.pre;
   // only for reproducing bitnet.cpp's ids ("ROMEO:\n" → "ROMEO", ":", "\n").
   kBitnetCppDefault,
+  // tiiuae Falcon3 (and Falcon-E): tokenizer.json's pre_tokenizer
+  // Sequence[Punctuation (contiguous), ByteLevel (GPT-2 regex), Digits
+  // (individual)]; llama.cpp's "falcon3" / "falcon_e" (docs/model.md §6.2).
+  kFalcon3,
 };
 
 namespace detail {
@@ -47,6 +51,16 @@ inline constexpr std::array<const char*, 4> kBitnetCppDefaultPatterns = {
     R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))re",
     R"re(\p{N}+)re",
     R"re([0-9][0-9][0-9])re",
+};
+
+// Falcon3: transformers' Punctuation pre-tokenizer (Unicode P* and ASCII
+// punctuation, whose $+<=>^`|~ are symbols in Unicode), runs kept together;
+// ByteLevel's GPT-2 regex; Digits with individual_digits (each numeric
+// character its own piece). Applied in sequence with isolated splitting.
+inline constexpr std::array<const char*, 3> kFalcon3Patterns = {
+    R"re([\p{P}\$\+<=>\^`\|~]+)re",
+    R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)re",
+    R"re(\p{N})re",
 };
 
 inline std::string Pcre2ErrorMessage(int code) {
@@ -165,6 +179,13 @@ inline const std::array<Regex, 4>& BitnetCppDefaultRegexes() {
   return regexes;
 }
 
+inline const std::array<Regex, 3>& Falcon3Regexes() {
+  static const std::array<Regex, 3> regexes = {Regex(kFalcon3Patterns[0]),
+                                               Regex(kFalcon3Patterns[1]),
+                                               Regex(kFalcon3Patterns[2])};
+  return regexes;
+}
+
 // HF "Isolated" split: every match is a piece and so is every gap between
 // matches. The regex sees only s, so lookarounds stop at its ends, as in
 // llama.cpp's per-piece std::regex passes. Callbacks may reuse md.
@@ -192,6 +213,15 @@ void PreTokenizeValid(PreTokenizer mode, std::string_view s, MatchData& md,
                       F&& on_piece) {
   if (mode == PreTokenizer::kLlama3) {
     SplitIsolated(Llama3Regex(), s, md, on_piece);
+    return;
+  }
+  if (mode == PreTokenizer::kFalcon3) {
+    const auto& r = Falcon3Regexes();
+    SplitIsolated(r[0], s, md, [&](std::string_view p0) {
+      SplitIsolated(r[1], p0, md, [&](std::string_view p1) {
+        SplitIsolated(r[2], p1, md, on_piece);
+      });
+    });
     return;
   }
   const auto& r = BitnetCppDefaultRegexes();

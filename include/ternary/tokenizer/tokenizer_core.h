@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 #include "ternary/tokenizer/bpe.h"
 #include "ternary/tokenizer/byte_level.h"
 #include "ternary/tokenizer/pretokenizer.h"
+#include "ternary/tokenizer/sentencepiece.h"
 #include "ternary/util/error.h"
 
 namespace ternary {
@@ -51,6 +53,10 @@ enum class TokenType : uint8_t {
 
 struct TokenizerOptions {
   PreTokenizer pre_tokenizer = PreTokenizer::kLlama3;
+  // FromHfJson: take the split from the file's pre_tokenizer where it is
+  // one ternary knows other than Llama 3's (Falcon3's: Punctuation,
+  // ByteLevel and Digits with individual_digits), else pre_tokenizer.
+  bool detect_pre_tokenizer = false;
   SpecialIds special_ids = {};
   // Emit a piece whole when it is a token. Unset: model.ignore_merges of a
   // tokenizer.json (true for Llama 3), true for tiktoken.
@@ -142,8 +148,9 @@ inline std::string Quote(std::string_view s) {
 
 }  // namespace detail
 
-// Byte-level BPE tokenizer. Immutable after loading, so one instance may
-// encode and decode from many threads at once.
+// Byte-level BPE tokenizer, or SentencePiece BPE (FromSentencePiece).
+// Immutable after loading, so one instance may encode and decode from many
+// threads at once.
 class Tokenizer {
  public:
   // Hugging Face tokenizer.json: model.vocab, model.merges ("a b" strings or
@@ -177,6 +184,28 @@ class Tokenizer {
                              SpecialIds special_ids,
                              PreTokenizer mode = PreTokenizer::kLlama3,
                              std::string_view source = "GGUF vocabulary");
+
+  // A SentencePiece BPE model (LLaMA-2's and 1bitLLM's tokenizer.model;
+  // docs/model.md §7): its pieces keep their ids, NORMAL pieces encode
+  // with sentencepiece's BPE (sentencepiece.h), BYTE pieces <0xXX> stand
+  // for their byte (byte_fallback), CONTROL and UNKNOWN pieces are control
+  // tokens. `added` are further tokens matched as text before encoding
+  // (transformers' added_tokens.json: 1bitLLM's <pad>, </line>), each text
+  // segment between them encoded on its own, with its own dummy prefix (as
+  // transformers' LlamaTokenizer with legacy=True and llama.cpp do).
+  // USER_DEFINED pieces are matched as text like `added`; UNUSED pieces are
+  // never produced. Special ids: -1 takes the model's bos_id / eos_id.
+  // Throws FormatError naming the file for other models (UNIGRAM, a
+  // normalization rule other than identity).
+  static Tokenizer FromSentencePiece(const std::filesystem::path& model_file,
+                                     std::vector<AddedToken> added = {},
+                                     SpecialIds special_ids = {});
+  // As FromSentencePiece, from a parsed model (source names it in messages).
+  static Tokenizer FromSentencePieceModel(const SpmModelProto& model,
+                                          std::vector<AddedToken> added,
+                                          SpecialIds special_ids,
+                                          std::string_view source);
+  bool is_sentencepiece() const noexcept { return spm_ != nullptr; }
 
   // Text (any bytes; see PreTokenize for invalid UTF-8) → token ids.
   std::vector<int32_t> Encode(std::string_view text,
@@ -399,6 +428,8 @@ class Tokenizer {
   PreTokenizer pre_tokenizer_ = PreTokenizer::kLlama3;
   int32_t bos_ = -1, eos_ = -1, eot_ = -1;
   int64_t max_id_ = detail::kMaxTokenId;  // CheckNewId's bound
+  // SentencePiece BPE in place of pre-tokenization and byte-level BPE.
+  std::shared_ptr<const SpmBpe> spm_;
 };
 
 // ---------------------------------------------------------------------------
@@ -437,6 +468,10 @@ inline std::vector<int32_t> Tokenizer::Encode(
                  [&](std::string_view segment, int32_t added_id) {
                    if (added_id >= 0) {
                      ids.push_back(added_id);
+                     return;
+                   }
+                   if (spm_) {
+                     spm_->Encode(segment, ids);
                      return;
                    }
                    detail::PreTokenizeWith(pre_tokenizer_, segment, md,
