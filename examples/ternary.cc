@@ -19,6 +19,7 @@
 #include "cli/logits.h"
 #include "cli/output.h"
 #include "cli/perplexity.h"
+#include "cli/serve.h"
 #include "cli/tokenize.h"
 #include "ternary/simd/targets.h"
 #include "ternary/util/error.h"
@@ -31,6 +32,7 @@ namespace cli = ternary::cli;
 const cli::Command kCommands[] = {
     {"generate", cli::kGenerateUsage, &cli::RunGenerate, cli::GenerateHelp()},
     {"chat", cli::kChatUsage, &cli::RunChat, cli::ChatHelp()},
+    {"serve", cli::kServeUsage, &cli::RunServe, cli::ServeHelp()},
     {"tokenize", cli::kTokenizeUsage, &cli::RunTokenize, cli::kTokenizeHelp},
     {"perplexity", cli::kPerplexityUsage, &cli::RunPerplexity,
      cli::PerplexityHelp()},

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -27,12 +26,10 @@
 #include "ternary/model/load_tokenizer.h"
 #include "ternary/model/model.h"
 #include "ternary/model/random_weights.h"
-#include "ternary/model/sampling.h"
 #include "ternary/model/weights.h"
 #include "ternary/runtime/engine.h"
 #include "ternary/runtime/policy_names.h"
-#include "ternary/runtime/stop_strings.h"
-#include "ternary/tokenizer/stream_decoder.h"
+#include "ternary/runtime/text_generation.h"
 #include "ternary/util/error.h"
 #include "ternary/util/thread_pool.h"
 
@@ -413,7 +410,7 @@ GenerateResult Engine::Generate(std::string_view prompt,
 GenerateResult Engine::Generate(std::span<const int32_t> prompt,
                                 const GenerateOptions& options,
                                 const OnText& on_text) {
-  const ModelTokenizer& tok = tokenizer();
+  tokenizer();  // throws for an engine without one
   if (prompt.empty()) {
     throw UsageError("the prompt is empty (and there is no BOS)");
   }
@@ -422,87 +419,20 @@ GenerateResult Engine::Generate(std::span<const int32_t> prompt,
                      " tokens, more than the context of " +
                      std::to_string(context_));
   }
-  GenerateResult r;
-  r.prompt_tokens = prompt.size();
-
-  // Reuse the longest prefix the cache shares with this prompt; at least
-  // one token runs, for the logits of the last position.
-  const std::vector<int32_t>& cached = Tokens(0);
-  size_t keep = 0;
-  while (keep < cached.size() && keep < prompt.size() &&
-         cached[keep] == prompt[keep]) {
-    ++keep;
-  }
-  keep = std::min(keep, prompt.size() - 1);
+  const size_t keep = runtime_detail::ReusablePrefix(Tokens(0), prompt);
   Truncate(keep);
-  r.cached_tokens = keep;
+  runtime_detail::TextGeneration gen(*this, prompt, options, on_text);
+  gen.result().cached_tokens = keep;
 
-  Sampler sampler(options.sampling);
-  for (int32_t id : prompt) sampler.Accept(id);
   auto start = std::chrono::steady_clock::now();
   std::vector<float> logits = Forward(prompt.subspan(keep), Logits::kLast);
-  r.prompt_seconds = runtime_detail::SecondsSince(start);
+  gen.result().prompt_seconds = runtime_detail::SecondsSince(start);
   start = std::chrono::steady_clock::now();
-
-  // The tokens that end a text: the tokenizer's EOS and end of turn, and
-  // the config's eos_token_id.
-  std::vector<int32_t> ends;
-  for (int64_t id :
-       {int64_t{tok.tokenizer.eos_id()}, int64_t{tok.tokenizer.eot_id()},
-        int64_t{config().eos_token_id}}) {
-    if (id >= 0 && id < int64_t(vocab())) ends.push_back(int32_t(id));
+  while (const std::optional<int32_t> id =
+             gen.Next(logits, position(), context_)) {
+    Forward(std::span<const int32_t>(&*id, 1), logits.data(), Logits::kLast);
   }
-  auto is_end = [&](int32_t id) {
-    return std::find(ends.begin(), ends.end(), id) != ends.end();
-  };
-
-  StreamDecoder decoder(tok.tokenizer, DecodeOptions{.skip_special = true});
-  StopStrings stops(options.stop);
-  bool cancelled = false;
-  auto emit = [&](const std::string& text) {
-    if (text.empty()) return;
-    r.text += text;
-    if (on_text && !cancelled && !on_text(text)) cancelled = true;
-  };
-
-  r.finish = FinishReason::kLength;
-  for (int64_t i = 0; options.max_tokens < 0 || i < options.max_tokens; ++i) {
-    if (options.ignore_eos) {
-      for (int32_t id : ends) {
-        logits[size_t(id)] = -std::numeric_limits<float>::infinity();
-      }
-    }
-    const int32_t id = sampler.Sample(logits);
-    if (is_end(id)) {
-      r.finish = FinishReason::kEndOfText;
-      break;
-    }
-    r.tokens.push_back(id);
-    sampler.Accept(id);
-    emit(stops.Push(decoder.Feed(id)));
-    if (stops.stopped()) {
-      r.finish = FinishReason::kStopString;
-      break;
-    }
-    if (cancelled) {
-      r.finish = FinishReason::kCancelled;
-      break;
-    }
-    if (options.max_tokens >= 0 && i + 1 == options.max_tokens) break;
-    if (position() + 1 > context_) {
-      r.finish = FinishReason::kContextFull;
-      break;
-    }
-    Forward(std::span<const int32_t>(&id, 1), logits.data(), Logits::kLast);
-  }
-  if (!stops.stopped() && !cancelled) {
-    emit(stops.Push(decoder.Flush()));
-    if (stops.stopped()) {
-      r.finish = FinishReason::kStopString;
-    } else {
-      emit(stops.Flush());
-    }
-  }
+  GenerateResult r = std::move(gen.result());
   r.generate_seconds = runtime_detail::SecondsSince(start);
   return r;
 }
@@ -510,25 +440,9 @@ GenerateResult Engine::Generate(std::span<const int32_t> prompt,
 GenerateResult Engine::Chat(std::span<const ChatMessage> messages,
                             const GenerateOptions& options,
                             const OnText& on_text) {
-  std::vector<ChatMessage> kept(messages.begin(), messages.end());
   size_t dropped = 0;
-  std::vector<int32_t> ids;
-  for (;;) {
-    ids = Tokenize(ChatPrompt(kept), options.add_bos, /*parse_special=*/true);
-    if (ids.size() + 1 <= context_) break;
-    // Leave out the oldest message after the system ones, never the last;
-    // then any assistant messages that would open the conversation.
-    auto first = std::find_if(kept.begin(), kept.end(),
-                              [](const auto& m) { return m.role != "system"; });
-    if (first == kept.end() || first + 1 == kept.end()) break;
-    first = kept.erase(first);
-    ++dropped;
-    while (first != kept.end() && first + 1 != kept.end() &&
-           first->role == "assistant") {
-      first = kept.erase(first);
-      ++dropped;
-    }
-  }
+  const std::vector<int32_t> ids =
+      runtime_detail::FitChat(*this, messages, options.add_bos, dropped);
   GenerateResult r = Generate(std::span<const int32_t>(ids), options, on_text);
   r.dropped_messages = dropped;
   return r;
