@@ -58,6 +58,33 @@ TEST_CASE_TEMPLATE("DenseMatMul matches a double-precision reference", T, float,
   }
 }
 
+// The batched decode relies on this: a token's outputs do not depend on
+// which other tokens share the call (tiles and chunks change the loop
+// order, never one output's arithmetic). 16384 columns make the chunk four
+// tokens, so nine tokens run as 4 + 4 + 1.
+TEST_CASE_TEMPLATE(
+    "DenseMatMul: a token alone equals the same token in a batch", T, float,
+    hwy::float16_t, hwy::bfloat16_t) {
+  std::mt19937 rng(12);
+  for (size_t cols : {1000, 16384}) {
+    const size_t rows = 7, n = 9;
+    INFO("cols " << cols);
+    const auto w =
+        DenseMatrix<T>::FromFloats(RandomFloats(rows * cols, rng), rows, cols);
+    const auto x = RandomFloats(n * cols, rng);
+    test::ForEachTarget([&](int64_t) {
+      std::vector<float> batch(n * rows), alone(rows);
+      DenseMatMul(w, x.data(), cols, n, batch.data(), rows);
+      for (size_t t = 0; t < n; ++t) {
+        DenseMatMul(w, x.data() + t * cols, cols, 1, alone.data(), rows);
+        for (size_t o = 0; o < rows; ++o) {
+          REQUIRE(batch[t * rows + o] == alone[o]);
+        }
+      }
+    });
+  }
+}
+
 TEST_CASE("Q8MatMul equals the scalar reference exactly on every target") {
   std::mt19937 rng(12);
   for (size_t cols : {1, 63, 64, 65, 384, 2560}) {

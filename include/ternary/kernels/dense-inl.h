@@ -108,16 +108,30 @@ HWY_INLINE void Tile(const DenseArgs& a, size_t row, size_t token) {
 }
 #endif  // TERNARY_SIZELESS_VECTORS
 
+// Tokens in chunks of at most 256 KiB of activations (in L2); within a
+// chunk the row tile is the outer loop, so each weight row comes from DRAM
+// once per chunk and a batch of decoded sequences (or a short prompt's
+// logits) reads the matrix once, not once per token or per 4 tokens.
 template <class T>
 void Rows(const DenseArgs& a, size_t row_begin, size_t row_end) {
-  size_t t = 0;
-  for (; t + 4 <= a.n_tokens; t += 4) {
+  const size_t chunk = HWY_MAX(
+      size_t{4}, (size_t{256} << 10) / (HWY_MAX(a.ldx, size_t{1}) * 4) / 4 * 4);
+  for (size_t t0 = 0; t0 < a.n_tokens; t0 += chunk) {
+    const size_t t1 = HWY_MIN(t0 + chunk, a.n_tokens);
     size_t r = row_begin;
-    for (; r + 2 <= row_end; r += 2) dense::Tile<T, 2, 4>(a, r, t);
-    for (; r < row_end; ++r) dense::Tile<T, 1, 4>(a, r, t);
-  }
-  for (; t < a.n_tokens; ++t) {
-    for (size_t r = row_begin; r < row_end; ++r) dense::Tile<T, 1, 1>(a, r, t);
+    for (; r + 2 <= row_end; r += 2) {
+      size_t t = t0;
+      for (; t + 4 <= t1; t += 4) dense::Tile<T, 2, 4>(a, r, t);
+      for (; t < t1; ++t) {
+        dense::Tile<T, 1, 1>(a, r, t);
+        dense::Tile<T, 1, 1>(a, r + 1, t);
+      }
+    }
+    for (; r < row_end; ++r) {
+      size_t t = t0;
+      for (; t + 4 <= t1; t += 4) dense::Tile<T, 1, 4>(a, r, t);
+      for (; t < t1; ++t) dense::Tile<T, 1, 1>(a, r, t);
+    }
   }
 }
 
@@ -125,56 +139,68 @@ void Rows(const DenseArgs& a, size_t row_begin, size_t row_end) {
 // (q + 128) and 128·Σw is subtracted; otherwise PMADDUBSW on |w| and
 // sign(q, w), whose pair sums (≤ 2·127·127) cannot saturate.
 inline void Q8Rows(const Q8Args& a, size_t row_begin, size_t row_end) {
+#if TERNARY_HAVE_X86_DOT
+  const hn::ScalableTag<int8_t> di8;
+  const hn::Repartition<uint8_t, decltype(di8)> du8;
+  const hn::Repartition<int32_t, decltype(di8)> di32;
+  const size_t L = hn::Lanes(di8);
+  auto row_block = [&](auto kRows, size_t r, size_t t) {
+    constexpr size_t kR = decltype(kRows)::value;
+    const int8_t* x = a.x + t * a.x_stride;
+    hn::Vec<decltype(di32)> acc[kR];
+    for (size_t k = 0; k < kR; ++k) acc[k] = hn::Zero(di32);
+    for (size_t i = 0; i < a.w_stride; i += L) {
+      const auto q = hn::LoadU(di8, x + i);
+#if TERNARY_HAVE_VNNI
+      const auto qu = hn::Xor(hn::BitCast(du8, q), hn::Set(du8, 0x80));
+      for (size_t k = 0; k < kR; ++k) {
+        const int8_t* w = a.w + (r + k) * a.w_stride + i;
+        hwy::Prefetch(w + 512);
+        acc[k] =
+            SmallSumOfMulQuadAccumulate(di32, qu, hn::LoadU(di8, w), acc[k]);
+      }
+#else
+      const hn::Repartition<int16_t, decltype(di8)> di16;
+      for (size_t k = 0; k < kR; ++k) {
+        const int8_t* w = a.w + (r + k) * a.w_stride + i;
+        hwy::Prefetch(w + 512);
+        const auto wv = hn::LoadU(di8, w);
+        const auto sq =
+            hn::IfThenElse(hn::Lt(wv, hn::Zero(di8)), hn::Neg(q), q);
+        acc[k] = hn::Add(
+            acc[k],
+            SumsOf2(di32, SatWidenMulPairwiseAdd(
+                              di16, hn::BitCast(du8, hn::Abs(wv)), sq)));
+      }
+#endif
+    }
+    for (size_t k = 0; k < kR; ++k) {
+      int32_t s = ReduceSum(di32, acc[k]);
+#if TERNARY_HAVE_VNNI
+      s -= 128 * a.w_sum[r + k];
+#endif
+      a.y[t * a.ldy + r + k] =
+          static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r + k];
+    }
+  };
+  // Row blocks outer, tokens inner: a block's rows (4·K bytes) stay in L1
+  // while every token passes, so each weight byte comes from DRAM once per
+  // call (a batch of decoded sequences reads the head once, not once per
+  // sequence).
+  size_t r = row_begin;
+  for (; r + 4 <= row_end; r += 4) {
+    for (size_t t = 0; t < a.n_tokens; ++t) {
+      row_block(std::integral_constant<size_t, 4>(), r, t);
+    }
+  }
+  for (; r < row_end; ++r) {
+    for (size_t t = 0; t < a.n_tokens; ++t) {
+      row_block(std::integral_constant<size_t, 1>(), r, t);
+    }
+  }
+#else
   for (size_t t = 0; t < a.n_tokens; ++t) {
     const int8_t* x = a.x + t * a.x_stride;
-#if TERNARY_HAVE_X86_DOT
-    const hn::ScalableTag<int8_t> di8;
-    const hn::Repartition<uint8_t, decltype(di8)> du8;
-    const hn::Repartition<int32_t, decltype(di8)> di32;
-    const size_t L = hn::Lanes(di8);
-    size_t r = row_begin;
-    auto one_row_block = [&](auto kRows) {
-      constexpr size_t kR = decltype(kRows)::value;
-      hn::Vec<decltype(di32)> acc[kR];
-      for (size_t k = 0; k < kR; ++k) acc[k] = hn::Zero(di32);
-      for (size_t i = 0; i < a.w_stride; i += L) {
-        const auto q = hn::LoadU(di8, x + i);
-#if TERNARY_HAVE_VNNI
-        const auto qu = hn::Xor(hn::BitCast(du8, q), hn::Set(du8, 0x80));
-        for (size_t k = 0; k < kR; ++k) {
-          const int8_t* w = a.w + (r + k) * a.w_stride + i;
-          hwy::Prefetch(w + 512);
-          acc[k] =
-              SmallSumOfMulQuadAccumulate(di32, qu, hn::LoadU(di8, w), acc[k]);
-        }
-#else
-        const hn::Repartition<int16_t, decltype(di8)> di16;
-        for (size_t k = 0; k < kR; ++k) {
-          const int8_t* w = a.w + (r + k) * a.w_stride + i;
-          hwy::Prefetch(w + 512);
-          const auto wv = hn::LoadU(di8, w);
-          const auto sq =
-              hn::IfThenElse(hn::Lt(wv, hn::Zero(di8)), hn::Neg(q), q);
-          acc[k] = hn::Add(
-              acc[k],
-              SumsOf2(di32, SatWidenMulPairwiseAdd(
-                                di16, hn::BitCast(du8, hn::Abs(wv)), sq)));
-        }
-#endif
-      }
-      for (size_t k = 0; k < kR; ++k) {
-        int32_t s = ReduceSum(di32, acc[k]);
-#if TERNARY_HAVE_VNNI
-        s -= 128 * a.w_sum[r + k];
-#endif
-        a.y[t * a.ldy + r + k] =
-            static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r + k];
-      }
-    };
-    for (; r + 4 <= row_end; r += 4)
-      one_row_block(std::integral_constant<size_t, 4>());
-    for (; r < row_end; ++r) one_row_block(std::integral_constant<size_t, 1>());
-#else
     for (size_t r = row_begin; r < row_end; ++r) {
       const int8_t* w = a.w + r * a.w_stride;
       int32_t s = 0;
@@ -182,8 +208,8 @@ inline void Q8Rows(const Q8Args& a, size_t row_begin, size_t row_end) {
       a.y[t * a.ldy + r] =
           static_cast<float>(s) / a.x_scale[t].scale * a.w_scale[r];
     }
-#endif
   }
+#endif
 }
 
 }  // namespace dense

@@ -282,37 +282,44 @@ HWY_INLINE void PlaneTile(D du8, const uint8_t* const (&w)[kR],
   }
 }
 
-// Rows [row_begin, row_end) × all tokens through kR × kT plane tiles. The
-// token block is the outer loop: its kT activation rows (kT·K bytes) stay
-// in L1 while the 2-bit weights, 4× denser, stream past them from L2/L3.
+// Rows [row_begin, row_end) × all tokens through kR × kT plane tiles, in
+// chunks of `chunk` tokens (a multiple of kT). Within a chunk the row tile
+// is the outer loop. Prefill (chunk = kT): the kT activation rows (kT·K
+// bytes) stay in L1 while the 2-bit weights, 4× denser, stream past them
+// from L2/L3. A decode batch (chunk = every token): each row tile's weights
+// come from DRAM once and stay in L1 while every token's tile passes, so B
+// sequences read the matrix once, not ⌈B/kT⌉ times.
 template <size_t kR, size_t kT>
-HWY_INLINE void PlaneGemm(const MatMulArgs& a, size_t row_begin,
-                          size_t row_end) {
+HWY_INLINE void PlaneGemm(const MatMulArgs& a, size_t row_begin, size_t row_end,
+                          size_t chunk) {
   const hn::ScalableTag<uint8_t> du8;
   const size_t L = hn::Lanes(du8);
   const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
   const size_t full = row_bytes / L * L;
   const size_t ahead = 2 * kR * row_bytes;
-  for (size_t token = 0; token < a.n_tokens; token += kT) {
-    const int8_t* acts[kT];
-    for (size_t t = 0; t < kT; ++t) {
-      acts[t] = a.acts + HWY_MIN(token + t, a.n_tokens - 1) * a.act_stride;
-    }
+  for (size_t chunk_begin = 0; chunk_begin < a.n_tokens; chunk_begin += chunk) {
+    const size_t chunk_end = HWY_MIN(chunk_begin + chunk, a.n_tokens);
     for (size_t row = row_begin; row < row_end; row += kR) {
       const uint8_t* w[kR];
       for (size_t r = 0; r < kR; ++r) {
         w[r] = a.weights + HWY_MIN(row + r, row_end - 1) * row_bytes;
       }
-      int32_t sums[kR][kT] = {};
-      PlaneTile<kR, kT>(du8, w, acts, 0, full, ahead, sums);
-      if (full != row_bytes) {
-        const hn::Half<decltype(du8)> dh;
-        PlaneTile<kR, kT>(dh, w, acts, full, row_bytes, ahead, sums);
-      }
-      for (size_t r = 0; r < kR && row + r < row_end; ++r) {
-        for (size_t t = 0; t < kT && token + t < a.n_tokens; ++t) {
-          StoreOutput(a, token + t, row + r,
-                      sums[r][t] - a.scales[token + t].sum);
+      for (size_t token = chunk_begin; token < chunk_end; token += kT) {
+        const int8_t* acts[kT];
+        for (size_t t = 0; t < kT; ++t) {
+          acts[t] = a.acts + HWY_MIN(token + t, a.n_tokens - 1) * a.act_stride;
+        }
+        int32_t sums[kR][kT] = {};
+        PlaneTile<kR, kT>(du8, w, acts, 0, full, ahead, sums);
+        if (full != row_bytes) {
+          const hn::Half<decltype(du8)> dh;
+          PlaneTile<kR, kT>(dh, w, acts, full, row_bytes, ahead, sums);
+        }
+        for (size_t r = 0; r < kR && row + r < row_end; ++r) {
+          for (size_t t = 0; t < kT && token + t < chunk_end; ++t) {
+            StoreOutput(a, token + t, row + r,
+                        sums[r][t] - a.scales[token + t].sum);
+          }
         }
       }
     }
@@ -351,8 +358,13 @@ struct Kernel<quant::I2S> {
 #if TERNARY_HAVE_X86_DOT
     size_t t = 0;
 #if TERNARY_HAVE_VNNI
-    if (a.n_tokens >= 4) {
-      i2s::PlaneGemm<4, 5>(a, row_begin, row_end);
+    if (a.n_tokens >= 2) {
+      // Up to kDecodeBatch tokens (a batch of decoded sequences; their
+      // activations, ≤ 16·K bytes, stay in L2) in one chunk: the weights
+      // are read once. Beyond that, prefill's token-block order.
+      constexpr size_t kDecodeBatch = 16;
+      i2s::PlaneGemm<4, 5>(a, row_begin, row_end,
+                           a.n_tokens <= kDecodeBatch ? a.n_tokens : 5);
       return;
     }
 #endif
