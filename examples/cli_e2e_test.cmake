@@ -446,6 +446,15 @@ elseif(PART STREQUAL "bench")
   expect_match("${pp}" "^[0-9]+(\\.[0-9]+)?$" "bench pp16_tps")
   expect_match("${tg}" "^[0-9]+(\\.[0-9]+)?$" "bench tg8_tps")
   expect_equal("${threads}" "1" "bench threads")
+  # The family shapes: 1bitLLM large has 728,842,752 parameters by its
+  # config (embedding 32002 x 1536; 24 layers of 4 x 1536^2 attention,
+  # 3 x 1536 x 4096 FFN and 2 x 1536 + 1536 + 4096 norms; the final norm).
+  run_cli(0 bench --shape large -p 4 -n 0 -r 1 -o json -t 2)
+  string(JSON params GET "${out}" 0 model_n_params)
+  expect_equal("${params}" "728842752" "bench --shape large parameters")
+  run_cli(2 bench --shape nope)
+  expect_match("${err}" "--shape must be one of tiny, large, 2b4t, 3b, llama3-8b, falcon3-1b, "
+               "bench --shape names")
   run_cli(0 bench -m ${MODEL} -p 8 -n 4 -r 2 -t 1)
   expect_match("${out}" "\\| +pp8 \\|" "bench table pp8")
   expect_match("${out}" "\\| +tg4 \\|" "bench table tg4")

@@ -40,7 +40,7 @@
 namespace ternary::cli {
 
 inline constexpr std::string_view kBenchUsage =
-    "[-m MODEL | --shape 2b4t|tiny] [-p 128,...] [-n 64,...] [-pg PP,TG] "
+    "[-m MODEL | --shape NAME] [-p 128,...] [-n 64,...] [-pg PP,TG] "
     "[-t 1,2,...] [-r 5] [-o md|json|jsonl|csv] [--json] "
     "[--packing i2s|tl1|tl2] [--act a8|a4] [--head auto|q8|..]";
 
@@ -52,11 +52,12 @@ inline const std::string& BenchHelp() {
       "both, timed together. One warm-up\nrun per test, then REPS runs; t/s "
       "is the mean +/- the standard deviation of\ntokens / time. Lists "
       "(1,2,4) and repeated options run every combination.\n\n"
-      "  --shape NAME         no file: random ternary weights of a known "
-      "size,\n"
-      "                       2b4t (bitnet-b1.58-2B-4T: 2560/6912, 30 "
-      "layers, vocab\n"
-      "                       128256) or tiny (tiny-shakespeare)\n"
+      "  --shape NAME         no file: random ternary weights of a "
+      "published model's\n"
+      "                       shape and graph: tiny, large and 3b (1bitLLM), "
+      "2b4t,\n"
+      "                       llama3-8b, falcon3-1b, falcon3-3b, falcon3-7b, "
+      "falcon3-10b\n"
       "  -p, --n-prompt P,... prompt tokens (default 128; 0: no pp test)\n"
       "  -n, --n-gen N,...    generated tokens (default 64; 0: no tg test)\n"
       "  -pg PP,TG            a prompt of PP tokens then TG generated ones "
@@ -84,22 +85,113 @@ inline const std::string& BenchHelp() {
   return help;
 }
 
+// The model sizes --shape names: each family's published configs
+// (docs/model.md §5), as configs for RandomWeights.
+struct BenchShape {
+  std::string_view name;
+  std::string_view what;
+  Dims dims;
+  ModelFamily family;
+  bool tied;
+  int max_position_embeddings;
+  double rope_theta;
+  float rms_norm_eps;
+};
+
+inline constexpr BenchShape kBenchShapes[] = {
+    {"tiny", "tiny-shakespeare", kTinyShakespeare, ModelFamily::kBitNet, true,
+     1024, 500000.0, 1e-5f},
+    {"large", "1bitLLM bitnet_b1_58-large (0.7B)",
+     Dims{.hidden = 1536,
+          .ffn = 4096,
+          .heads = 16,
+          .kv_heads = 16,
+          .head_dim = 96,
+          .layers = 24,
+          .vocab = 32002},
+     ModelFamily::kOneBitLlm, true, 2048, 10000.0, 1e-5f},
+    {"2b4t", "microsoft bitnet-b1.58-2B-4T", kBitNet2B4T, ModelFamily::kBitNet,
+     true, 4096, 500000.0, 1e-5f},
+    {"3b", "1bitLLM bitnet_b1_58-3B",
+     Dims{.hidden = 3200,
+          .ffn = 8640,
+          .heads = 32,
+          .kv_heads = 32,
+          .head_dim = 100,
+          .layers = 26,
+          .vocab = 32002},
+     ModelFamily::kOneBitLlm, true, 2048, 10000.0, 1e-5f},
+    {"llama3-8b", "HF1BitLLM Llama3-8B-1.58-100B-tokens",
+     Dims{.hidden = 4096,
+          .ffn = 14336,
+          .heads = 32,
+          .kv_heads = 8,
+          .head_dim = 128,
+          .layers = 32,
+          .vocab = 128256},
+     ModelFamily::kLlamaBitNet, false, 8192, 500000.0, 1e-5f},
+    {"falcon3-1b", "tiiuae Falcon3-1B-Instruct-1.58bit",
+     Dims{.hidden = 2048,
+          .ffn = 8192,
+          .heads = 8,
+          .kv_heads = 4,
+          .head_dim = 256,
+          .layers = 18,
+          .vocab = 131072},
+     ModelFamily::kLlamaBitNet, false, 8192, 1000042.0, 1e-6f},
+    {"falcon3-3b", "tiiuae Falcon3-3B-Instruct-1.58bit",
+     Dims{.hidden = 3072,
+          .ffn = 9216,
+          .heads = 12,
+          .kv_heads = 4,
+          .head_dim = 256,
+          .layers = 22,
+          .vocab = 131072},
+     ModelFamily::kLlamaBitNet, false, 4096, 1000042.0, 1e-6f},
+    {"falcon3-7b", "tiiuae Falcon3-7B-Instruct-1.58bit",
+     Dims{.hidden = 3072,
+          .ffn = 23040,
+          .heads = 12,
+          .kv_heads = 4,
+          .head_dim = 256,
+          .layers = 28,
+          .vocab = 131072},
+     ModelFamily::kLlamaBitNet, false, 8192, 1000042.0, 1e-6f},
+    {"falcon3-10b", "tiiuae Falcon3-10B-Instruct-1.58bit",
+     Dims{.hidden = 3072,
+          .ffn = 23040,
+          .heads = 12,
+          .kv_heads = 4,
+          .head_dim = 256,
+          .layers = 40,
+          .vocab = 131072},
+     ModelFamily::kLlamaBitNet, false, 32768, 1000042.0, 1e-6f},
+};
+
+inline std::string BenchShapeNames() {
+  std::string names;
+  for (const BenchShape& s : kBenchShapes) {
+    if (!names.empty()) names += ", ";
+    names += s.name;
+  }
+  return names;
+}
+
 // The dimensions --shape names, as a config for RandomWeights.
 inline ModelConfig ShapeConfig(const std::string& shape) {
-  ModelConfig c;
-  if (shape == "2b4t") {
-    c.dims = kBitNet2B4T;
-    c.max_position_embeddings = 4096;
-  } else if (shape == "tiny") {
-    c.dims = kTinyShakespeare;
-    c.max_position_embeddings = 1024;
-  } else {
-    throw UsageError("--shape must be 2b4t or tiny, got '" + shape + "'");
+  for (const BenchShape& s : kBenchShapes) {
+    if (s.name != shape) continue;
+    ModelConfig c;
+    c.dims = s.dims;
+    c.family = s.family;
+    c.tie_word_embeddings = s.tied;
+    c.max_position_embeddings = s.max_position_embeddings;
+    c.rope_theta = s.rope_theta;
+    c.rms_norm_eps = s.rms_norm_eps;
+    return c;
   }
-  c.rope_theta = 500000.0;
-  c.rms_norm_eps = 1e-5f;
-  c.tie_word_embeddings = true;
-  return c;
+  throw UsageError("--shape must be one of " + BenchShapeNames() + ", got '" +
+                   shape + "'");
 }
 
 inline double Median(std::vector<double> v) {
@@ -202,7 +294,7 @@ struct BenchOptions {
       throw UsageError("give -m MODEL or --shape, not both");
     }
     if (!o.shape && o.model.path.empty()) {
-      throw UsageError("missing -m MODEL (or --shape 2b4t|tiny)");
+      throw UsageError("missing -m MODEL (or --shape NAME)");
     }
     // -t: each count as ModelOptions checks it; default all cores.
     if (o.threads.empty()) o.threads.push_back(DefaultThreads());

@@ -13,7 +13,7 @@
 // `Authorization: Bearer KEY` (401 otherwise). A client that goes away
 // frees its sequence at the next step: an answer checks its connection at
 // each token it sends and four times a second while it waits (a
-// non-streaming answer that takes over a second is sent chunked for that,
+// non-streaming answer that takes over 200 ms is sent chunked for that,
 // with status 200 from then on). SIGINT / SIGTERM: cancel what runs (each
 // answer still goes out: a stream ends with an error event and [DONE]),
 // stop accepting, exit 0.
@@ -844,7 +844,7 @@ class Server {
     // away while it waits is noticed.
     {
       std::unique_lock<std::mutex> lock(job->mutex);
-      job->cv.wait_for(lock, std::chrono::seconds(1),
+      job->cv.wait_for(lock, std::chrono::milliseconds(200),
                        [&] { return job->done; });
       if (job->done) {
         const std::optional<ApiError> failed = Failed(job->result);
