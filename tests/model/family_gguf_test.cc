@@ -251,7 +251,8 @@ TEST_CASE("convert: a Llama-family folder to arch llama as bitnet.cpp writes") {
        {std::tuple{"blk.0.attn_q.weight", TensorId::kQ, size_t{4}},
         std::tuple{"blk.0.attn_k.weight", TensorId::kK, size_t{2}},
         std::tuple{"blk.0.attn_v.weight", TensorId::kV, size_t{0}}}) {
-    INFO("tensor " << name);
+    const std::string tensor = name;  // clang 14: INFO cannot capture a binding
+    INFO("tensor " << tensor);
     const size_t rows = heads == 4 ? 128 : 64, cols = 128, d = 32;
     std::vector<int8_t> t(rows * cols);
     quant::DecodeI2S(file.TensorData(*file.FindTensor(name)), t, name);

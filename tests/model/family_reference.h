@@ -16,9 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "io/safetensors_writer.h"
 #include "model/checkpoint_builder.h"
 #include "model/logit_compare.h"
 #include "ternary/io/safetensors.h"
+#include "ternary/util/error.h"
 
 namespace ternary::test {
 
@@ -88,6 +90,28 @@ inline TinyCheckpoint ReadFixture(const std::filesystem::path& dir) {
         {t.name, t.dtype_name, t.shape, {t.data.begin(), t.data.end()}});
   }
   return c;
+}
+
+// Loading checkpoint c as model M throws a FormatError or ShapeError whose
+// message is one line holding `needle`.
+template <class M>
+void ExpectOneLineLoadError(const TinyCheckpoint& c,
+                            const std::string& needle) {
+  const auto dir = TempDir("family_bad");
+  c.Write(dir);
+  CAPTURE(needle);
+  std::string message = "(no exception)";
+  try {
+    (void)M::Load(dir);
+  } catch (const FormatError& e) {
+    message = e.what();
+  } catch (const ShapeError& e) {
+    message = e.what();
+  }
+  CAPTURE(message);
+  CHECK(message.find(needle) != std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace ternary::test
