@@ -214,24 +214,6 @@ inline void AddTokenizerMetadata(io::GgufWriter& w,
   }
 }
 
-// llama.cpp's convert_hf_to_gguf.py `permute` of q/k rows for interleaved
-// (NORM) RoPE, the inverse of UnpermuteNormRopeRows: the file's row
-// h·d + 2j + t is the HF row h·d + t·d/2 + j.
-inline void PermuteNormRopeRows(std::span<int8_t> values, size_t heads,
-                                size_t head_dim, size_t cols) {
-  std::vector<int8_t> out(values.size());
-  const size_t half = head_dim / 2;
-  for (size_t h = 0; h < heads; ++h) {
-    for (size_t j = 0; j < half; ++j) {
-      for (size_t t = 0; t < 2; ++t) {
-        std::copy_n(values.data() + (h * head_dim + t * half + j) * cols, cols,
-                    out.data() + (h * head_dim + 2 * j + t) * cols);
-      }
-    }
-  }
-  std::copy(out.begin(), out.end(), values.begin());
-}
-
 inline std::vector<uint8_t> EncodeFloats(io::GgmlType type,
                                          std::span<const float> x,
                                          std::span<const int64_t> ne) {
@@ -352,10 +334,10 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
     }
     TernaryMatrix t = ckpt.Ternary(id, rows, cols);
     if (llama && (id.kind == TensorId::kQ || id.kind == TensorId::kK)) {
-      detail::PermuteNormRopeRows(
+      ReorderNormRopeRows(
           t.values,
           id.kind == TensorId::kQ ? size_t(d.heads) : size_t(d.kv_heads),
-          size_t(d.head_dim), cols);
+          size_t(d.head_dim), cols, NormRopeRows::kToFile);
     }
     const std::vector<int64_t> ne = {static_cast<int64_t>(cols),
                                      static_cast<int64_t>(rows)};

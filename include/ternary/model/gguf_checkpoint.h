@@ -84,26 +84,35 @@ inline bool IsBitNet158Arch(std::string_view arch) noexcept {
   return arch == "bitnet-b1.58" || arch == "bitnet-25";
 }
 
-// Undoes llama.cpp's convert_hf_to_gguf.py `permute` of a q or k matrix
-// (written for interleaved, NORM RoPE): with d = head_dim, the file's row
+// llama.cpp's convert_hf_to_gguf.py `permute` of a q or k matrix (written
+// for interleaved, NORM RoPE): with d = head_dim, the file's row
 // h·d + 2j + t is the HF row h·d + t·d/2 + j (t ∈ {0, 1}, j < d/2), so
 // rows (2j, 2j+1) of a head hold the pair that split-halves RoPE rotates.
-// `values` is rows × cols, rows = heads · head_dim.
-inline void UnpermuteNormRopeRows(std::span<int8_t> values, size_t heads,
-                                  size_t head_dim, size_t cols) {
+// `values` is rows × cols, rows = heads · head_dim. kFromFile undoes the
+// permutation (reading such a file), kToFile applies it (convert).
+enum class NormRopeRows { kFromFile, kToFile };
+inline void ReorderNormRopeRows(std::span<int8_t> values, size_t heads,
+                                size_t head_dim, size_t cols,
+                                NormRopeRows direction) {
   std::vector<int8_t> out(values.size());
   const size_t half = head_dim / 2;
+  const bool to_file = direction == NormRopeRows::kToFile;
   for (size_t h = 0; h < heads; ++h) {
     for (size_t j = 0; j < half; ++j) {
       for (size_t t = 0; t < 2; ++t) {
         const size_t file_row = h * head_dim + 2 * j + t;
         const size_t hf_row = h * head_dim + t * half + j;
-        std::copy_n(values.data() + file_row * cols, cols,
-                    out.data() + hf_row * cols);
+        std::copy_n(values.data() + (to_file ? hf_row : file_row) * cols, cols,
+                    out.data() + (to_file ? file_row : hf_row) * cols);
       }
     }
   }
   std::copy(out.begin(), out.end(), values.begin());
+}
+
+inline void UnpermuteNormRopeRows(std::span<int8_t> values, size_t heads,
+                                  size_t head_dim, size_t cols) {
+  ReorderNormRopeRows(values, heads, head_dim, cols, NormRopeRows::kFromFile);
 }
 
 // A .gguf file, memory-mapped while the object lives. Every tensor is
