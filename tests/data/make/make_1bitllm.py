@@ -39,13 +39,13 @@ Rounding ties: codes are decided in float32 from inputs that differ from ternary
 the script tries seeds from SEED0 up and keeps the first whose every activation code and every weight code
 lies at least MARGIN (relative) from a rounding boundary; the margin reached is written to reference.json.
 
-Needs only numpy (Debian: python3-numpy)."""
-import json
+The forward pass is numpy_reference.py's Decoder. Needs only numpy (Debian: python3-numpy)."""
 import os
-import struct
 import sys
 
 import numpy as np
+
+import numpy_reference as ref
 
 H, FF, L, NH, HD, V = 100, 128, 2, 1, 100, 512
 EPS, THETA, MAX_POS = 1e-5, 10000.0, 2048
@@ -58,34 +58,6 @@ CASES = [[1, 430, 463, 460, 478, 465, 460, 458, 13, 467, 319, 374, 445, 432, 448
 PROJ = [("self_attn.q_proj", NH * HD, H), ("self_attn.k_proj", NH * HD, H),
         ("self_attn.v_proj", NH * HD, H), ("self_attn.o_proj", H, NH * HD),
         ("mlp.gate_proj", FF, H), ("mlp.up_proj", FF, H), ("mlp.down_proj", H, FF)]
-
-
-def write_safetensors(path, tensors):
-    """tensors: list of (name, dtype string, shape, bytes), written in that order."""
-    header, offset = {}, 0
-    for name, dtype, shape, data in tensors:
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-    header["__metadata__"] = {"format": "pt"}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for _, _, _, data in tensors:
-            f.write(data)
-
-
-class Margin:
-    """The smallest relative distance of a float32 value (before rounding) to a rounding boundary."""
-
-    def __init__(self):
-        self.value = np.inf
-
-    def see(self, v):
-        v64 = np.asarray(v, dtype=np.float64)
-        gap = np.abs(v64 - np.floor(v64) - 0.5) / np.maximum(np.abs(v64), 1.0)
-        self.value = min(self.value, float(gap.min()))
 
 
 def weight_quant(w, margin):
@@ -125,76 +97,32 @@ def make_weights(seed, margin):
     return files, w
 
 
-class Reference:
-    def __init__(self, w, margin):
-        self.w = w
-        self.margin = margin
+def reference(w, margin):
+    """1bitLLM's forward pass: LlamaModel with BitLinear projections, y = (q . T^T) / s / s_w, the
+    sub-norms inner_attn_ln and ffn_layernorm, the head tied to the embeddings."""
+    proj = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj",
+            "o": "self_attn.o_proj", "gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}
+    norms = {"attn": "input_layernorm", "ffn": "post_attention_layernorm",
+             "attn_sub": "self_attn.inner_attn_ln", "ffn_sub": "mlp.ffn_layernorm"}
 
-    def act_quant(self, x):
-        """utils_quant.activation_quant in float32: codes and scales, per row."""
-        x32 = x.astype(np.float32)
-        m = np.maximum(np.abs(x32).max(axis=-1, keepdims=True), np.float32(1e-5))
-        s = np.float32(127.0) * (np.float32(1.0) / m)
-        v = x32 * s
-        self.margin.see(v)
-        q = np.clip(np.rint(v), -128, 127)
-        return q.astype(np.float64), s.astype(np.float64)
-
-    def bitlinear(self, x, name):
-        q, s = self.act_quant(x)
-        t, inv_sw = self.w[name]
+    def bitlinear(x, l, name):
+        q, s = ref.act_quant(x, margin)
+        t, inv_sw = w[f"model.layers.{l}.{proj[name]}"]
         return (q @ t.T) / s * inv_sw
 
-    @staticmethod
-    def rms_norm(x, g):
-        return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS) * g
-
-    @staticmethod
-    def rope(x, pos):
-        """rotate_half RoPE (apply_rotary_pos_emb) on [n, heads, HD]."""
-        inv_freq = 1.0 / (THETA ** (np.arange(0, HD, 2, dtype=np.float64) / HD))
-        freqs = np.outer(pos, inv_freq)
-        emb = np.concatenate([freqs, freqs], axis=-1)[:, None, :]
-        x1, x2 = x[..., :HD // 2], x[..., HD // 2:]
-        rotated = np.concatenate([-x2, x1], axis=-1)
-        return x * np.cos(emb) + rotated * np.sin(emb)
-
-    def forward(self, ids):
-        w, n = self.w, len(ids)
-        h = w["model.embed_tokens.weight"][ids]
-        pos = np.arange(n, dtype=np.float64)
-        for l in range(L):
-            p = f"model.layers.{l}."
-            a = self.rms_norm(h, w[p + "input_layernorm.weight"])
-            q = self.bitlinear(a, p + "self_attn.q_proj").reshape(n, NH, HD)
-            k = self.bitlinear(a, p + "self_attn.k_proj").reshape(n, NH, HD)
-            v = self.bitlinear(a, p + "self_attn.v_proj").reshape(n, NH, HD)
-            q, k = self.rope(q, pos), self.rope(k, pos)
-            out = np.zeros((n, NH, HD))
-            for head in range(NH):
-                scores = q[:, head] @ k[:, head].T / np.sqrt(HD)
-                scores[np.triu(np.ones((n, n), dtype=bool), 1)] = -np.inf
-                scores -= scores.max(axis=-1, keepdims=True)
-                prob = np.exp(scores)
-                prob /= prob.sum(axis=-1, keepdims=True)
-                out[:, head] = prob @ v[:, head]
-            attn = self.rms_norm(out.reshape(n, NH * HD), w[p + "self_attn.inner_attn_ln.weight"])
-            h = h + self.bitlinear(attn, p + "self_attn.o_proj")
-            f = self.rms_norm(h, w[p + "post_attention_layernorm.weight"])
-            gate = self.bitlinear(f, p + "mlp.gate_proj")
-            up = self.bitlinear(f, p + "mlp.up_proj")
-            z = self.rms_norm(gate / (1.0 + np.exp(-gate)) * up, w[p + "mlp.ffn_layernorm.weight"])
-            h = h + self.bitlinear(z, p + "mlp.down_proj")
-        return self.rms_norm(h, w["model.norm.weight"]) @ w["model.embed_tokens.weight"].T
+    embed = w["model.embed_tokens.weight"]
+    return ref.Decoder(L, NH, NH, HD, EPS, THETA, ref.silu_glu, bitlinear,
+                       lambda l, name: w[f"model.layers.{l}.{norms[name]}.weight"], lambda ids: embed[ids],
+                       w["model.norm.weight"], lambda x: x @ embed.T)
 
 
 def main():
     out = sys.argv[1]
     for seed in range(SEED0, SEED0 + 1000):
-        margin = Margin()
+        margin = ref.Margin()
         files, w = make_weights(seed, margin)
-        ref = Reference(w, margin)
-        logits = [ref.forward(np.array(ids)) for ids in CASES]
+        model = reference(w, margin)
+        logits = [model.forward(np.array(ids)) for ids in CASES]
         if margin.value >= MARGIN:
             break
     else:
@@ -209,25 +137,12 @@ def main():
         "rms_norm_eps": EPS, "rope_scaling": None, "rope_theta": THETA, "tie_word_embeddings": True,
         "torch_dtype": "float16", "transformers_version": "4.39.0.dev0", "use_cache": True,
         "vocab_size": V, "weight_bits": 1}
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-        f.write("\n")
-    write_safetensors(os.path.join(out, "model.safetensors"), files)
-    rows = np.concatenate(logits).astype("<f4")
-    rows.tofile(os.path.join(out, "reference_logits.f32"))
-    reference = {
-        "source": "tests/data/make/make_1bitllm.py: numpy float64 forward pass (float32 int8 activation "
-                  "and ternary weight codes as 1bitLLM's utils_quant.py computes them), seed %d" % seed,
-        "seed": seed, "min_code_margin": margin.value, "vocab_size": V,
-        "logits_file": "reference_logits.f32",
-        "cases": [{"ids": ids, "first_row": int(sum(len(c) for c in CASES[:i]))}
-                  for i, ids in enumerate(CASES)]}
-    with open(os.path.join(out, "reference.json"), "w") as f:
-        json.dump(reference, f, indent=1)
-        f.write("\n")
-    ranges = [float(np.ptp(r)) for c in logits for r in c]
-    print("seed %d, min code margin %.4g, %d rows, logit row range %.3g..%.3g" %
-          (seed, margin.value, rows.shape[0], min(ranges), max(ranges)))
+    ref.write_json(os.path.join(out, "config.json"), config, indent=2)
+    ref.write_safetensors(os.path.join(out, "model.safetensors"), files)
+    ref.write_reference(
+        out, "tests/data/make/make_1bitllm.py: numpy float64 forward pass (float32 int8 activation "
+        "and ternary weight codes as 1bitLLM's utils_quant.py computes them), seed %d" % seed, seed,
+        margin.value, V, CASES, logits)
 
 
 if __name__ == "__main__":

@@ -39,14 +39,14 @@ therefore tries seeds from SEED0 up and keeps the first whose every quantized ac
 MARGIN * max(|x*s|, 1) from a boundary (robust to a relative input error of MARGIN), so the codes agree
 exactly and the logits agree to float32 rounding; the margin reached is written to reference.json.
 
-Needs only numpy (Debian: python3-numpy)."""
-import json
+The forward pass is numpy_reference.py's Decoder. Needs only numpy (Debian: python3-numpy)."""
 import os
 import shutil
-import struct
 import sys
 
 import numpy as np
+
+import numpy_reference as ref
 
 H, FF, L, NH, NKV, HD, V = 32, 96, 2, 4, 2, 16, 4096
 EPS, THETA, MAX_POS = 1e-6, 1000042.0, 64
@@ -94,22 +94,6 @@ def unpack_weights(p):
     return out - 1
 
 
-def write_safetensors(path, tensors):
-    """tensors: list of (name, dtype string, shape, bytes), written in that order."""
-    header, offset = {}, 0
-    for name, dtype, shape, data in tensors:
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-    header["__metadata__"] = {"format": "pt"}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for _, _, _, data in tensors:
-            f.write(data)
-
-
 def make_weights(seed):
     """The checkpoint's tensors (file order) and the float64 values the reference computes with."""
     rng = np.random.default_rng(seed)
@@ -148,78 +132,34 @@ def make_weights(seed):
     return files, w
 
 
-class Reference:
-    def __init__(self, w):
-        self.w = w
-        self.margin = np.inf  # min distance of x*s to a rounding boundary / max(|x*s|, 1)
+def reference(w, margin):
+    """The family's forward pass: transformers' LlamaForCausalLM with BitLinear projections,
+    y = (q . T^T) / (s * weight_scale)."""
+    proj = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj",
+            "o": "self_attn.o_proj", "gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}
+    norms = {"attn": "input_layernorm", "ffn": "post_attention_layernorm"}
 
-    def act_quant(self, x):
-        """transformers' ActQuant / BitLinear.activation_quant in float32 (torch: 127 / t is
-        t.reciprocal() * 127): codes and scales, per row."""
-        x32 = x.astype(np.float32)
-        m = np.maximum(np.abs(x32).max(axis=-1, keepdims=True), np.float32(1e-5))
-        s = np.float32(127.0) * (np.float32(1.0) / m)
-        v = x32 * s
-        v64 = v.astype(np.float64)
-        gap = np.abs(v64 - np.floor(v64) - 0.5) / np.maximum(np.abs(v64), 1.0)
-        self.margin = min(self.margin, float(gap.min()))
-        q = np.clip(np.rint(v), -128, 127)
-        return q.astype(np.float64), s.astype(np.float64)
+    def bitlinear(x, l, name):
+        q, s = ref.act_quant(x, margin)
+        p = f"model.layers.{l}.{proj[name]}"
+        return (q @ w[p + ".weight"].T) / (s * w[p + ".weight_scale"])
 
-    def bitlinear(self, x, name):
-        q, s = self.act_quant(x)
-        t, ws = self.w[name + ".weight"], self.w[name + ".weight_scale"]
-        return (q @ t.T) / (s * ws)
+    def norm(l, name):
+        return w[f"model.layers.{l}.{norms[name]}.weight"] if name in norms else None
 
-    @staticmethod
-    def rms_norm(x, g):
-        return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS) * g
-
-    @staticmethod
-    def rope(x, pos):
-        """rotate_half RoPE (modeling_llama.py apply_rotary_pos_emb) on [n, heads, HD]."""
-        inv_freq = 1.0 / (THETA ** (np.arange(0, HD, 2, dtype=np.float64) / HD))
-        freqs = np.outer(pos, inv_freq)
-        emb = np.concatenate([freqs, freqs], axis=-1)[:, None, :]
-        x1, x2 = x[..., :HD // 2], x[..., HD // 2:]
-        rotated = np.concatenate([-x2, x1], axis=-1)
-        return x * np.cos(emb) + rotated * np.sin(emb)
-
-    def forward(self, ids):
-        w, n = self.w, len(ids)
-        h = w["model.embed_tokens.weight"][ids]
-        pos = np.arange(n, dtype=np.float64)
-        for l in range(L):
-            p = f"model.layers.{l}."
-            a = self.rms_norm(h, w[p + "input_layernorm.weight"])
-            q = self.bitlinear(a, p + "self_attn.q_proj").reshape(n, NH, HD)
-            k = self.bitlinear(a, p + "self_attn.k_proj").reshape(n, NKV, HD)
-            v = self.bitlinear(a, p + "self_attn.v_proj").reshape(n, NKV, HD)
-            q, k = self.rope(q, pos), self.rope(k, pos)
-            out = np.zeros((n, NH, HD))
-            for head in range(NH):
-                g = head // (NH // NKV)
-                scores = q[:, head] @ k[:, g].T / np.sqrt(HD)
-                scores[np.triu(np.ones((n, n), dtype=bool), 1)] = -np.inf
-                scores -= scores.max(axis=-1, keepdims=True)
-                prob = np.exp(scores)
-                prob /= prob.sum(axis=-1, keepdims=True)
-                out[:, head] = prob @ v[:, g]
-            h = h + self.bitlinear(out.reshape(n, NH * HD), p + "self_attn.o_proj")
-            f = self.rms_norm(h, w[p + "post_attention_layernorm.weight"])
-            gate = self.bitlinear(f, p + "mlp.gate_proj")
-            up = self.bitlinear(f, p + "mlp.up_proj")
-            h = h + self.bitlinear(gate / (1.0 + np.exp(-gate)) * up, p + "mlp.down_proj")
-        return self.rms_norm(h, w["model.norm.weight"]) @ w["lm_head.weight"].T
+    return ref.Decoder(L, NH, NKV, HD, EPS, THETA, ref.silu_glu, bitlinear, norm,
+                       lambda ids: w["model.embed_tokens.weight"][ids], w["model.norm.weight"],
+                       lambda x: x @ w["lm_head.weight"].T)
 
 
 def main():
     src, out = sys.argv[1], sys.argv[2]
     for seed in range(SEED0, SEED0 + 1000):
         files, w = make_weights(seed)
-        ref = Reference(w)
-        logits = [ref.forward(np.array(ids)) for ids in CASES]
-        if ref.margin >= MARGIN:
+        margin = ref.Margin()
+        model = reference(w, margin)
+        logits = [model.forward(np.array(ids)) for ids in CASES]
+        if margin.value >= MARGIN:
             break
     else:
         sys.exit("no seed reached the margin")
@@ -234,27 +174,14 @@ def main():
                                                      "quant_method": "bitnet"},
         "rms_norm_eps": EPS, "rope_scaling": None, "rope_theta": THETA, "tie_word_embeddings": False,
         "torch_dtype": "bfloat16", "transformers_version": "4.46.0", "use_cache": True, "vocab_size": V}
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-        f.write("\n")
-    write_safetensors(os.path.join(out, "model.safetensors"), files)
+    ref.write_json(os.path.join(out, "config.json"), config, indent=2)
+    ref.write_safetensors(os.path.join(out, "model.safetensors"), files)
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copyfile(os.path.join(src, name), os.path.join(out, name))
-    rows = np.concatenate(logits).astype("<f4")
-    rows.tofile(os.path.join(out, "reference_logits.f32"))
-    reference = {
-        "source": "tests/data/make/make_llama_bitnet.py: numpy float64 forward pass (float32 int8 activation "
-                  "codes as transformers' BitLinear computes them), seed %d" % seed,
-        "seed": seed, "min_code_margin": ref.margin, "vocab_size": V,
-        "logits_file": "reference_logits.f32",
-        "cases": [{"ids": ids, "first_row": int(sum(len(c) for c in CASES[:i]))}
-                  for i, ids in enumerate(CASES)]}
-    with open(os.path.join(out, "reference.json"), "w") as f:
-        json.dump(reference, f, indent=1)
-        f.write("\n")
-    ranges = [float(np.ptp(r)) for c in logits for r in c]
-    print("seed %d, min code margin %.4g, %d rows, logit row range %.3g..%.3g" %
-          (seed, ref.margin, rows.shape[0], min(ranges), max(ranges)))
+    ref.write_reference(
+        out, "tests/data/make/make_llama_bitnet.py: numpy float64 forward pass (float32 int8 activation "
+        "codes as transformers' BitLinear computes them), seed %d" % seed, seed, margin.value, V, CASES,
+        logits)
 
 
 if __name__ == "__main__":
