@@ -47,7 +47,7 @@ inline constexpr std::string_view kChatCommands =
 inline const std::string& ChatHelp() {
   static const std::string help =
       "Interactive chat in the model's chat template (the file's, else "
-      "2B4T's \"User: ...\n<|eot_id|>Assistant: \"). One line is one user "
+      "its family's;\n--chat-template NAME chooses). One line is one user "
       "turn; replies stream to stdout.\nEvery turn is kept; when the context "
       "is full the oldest turns are left out.\nCtrl-C stops a reply (at the "
       "prompt, or pressed twice, it quits). Reads from\na pipe too. Without "

@@ -361,6 +361,29 @@ TEST_CASE("Engine: loads the model family the file holds") {
   CHECK(e->Generate("ROMEO:", Greedy(4)).tokens.size() == 4);
 }
 
+TEST_CASE("Engine: a family's chat format when the file has no template") {
+  const std::string families = std::string(TERNARY_TEST_DATA_DIR) + "/families";
+  const std::vector<ChatMessage> one = {{"user", " Hi "}};
+  // A Llama-architecture checkpoint whose vocabulary has Llama 3's chat
+  // tokens (as Llama3-8B-1.58's): Llama 3 Instruct's format.
+  auto llama =
+      Engine::Load(families + "/llama_bitnet", EngineOptions{.threads = 1});
+  CHECK(llama->chat_template() == ChatTemplate::kLlama3);
+  // 1bitLLM: a base model with a SentencePiece vocabulary and no chat
+  // tokens: plain text, and the reply ends where the user's turn would.
+  auto onebit =
+      Engine::Load(families + "/1bitllm", EngineOptions{.threads = 1});
+  CHECK(onebit->chat_template() == ChatTemplate::kPlain);
+  CHECK(onebit->ChatPrompt(one) == "User: Hi\nAssistant:");
+  const GenerateResult r = onebit->Chat(one, Greedy(8));
+  CHECK(r.prompt_tokens ==
+        onebit->Tokenize("User: Hi\nAssistant:", true, true).size());
+  CHECK(r.text.find("\nUser:") == std::string::npos);
+  // The BitNet family keeps 2B4T's trained format.
+  auto bitnet = Engine::Load(kModel, EngineOptions{.threads = 1});
+  CHECK(bitnet->chat_template() == ChatTemplate::kHuggingFace);
+}
+
 TEST_CASE("Engine: every packing and activation gives the greedy text") {
   // Every policy computes the same integer dot products; the tiny model's
   // greedy text is the same for each (A4 is a different model: only A8).

@@ -73,6 +73,25 @@ TEST_CASE("Llama 3, Falcon 3 and ChatML templates") {
         "<|im_start|>assistant\n");
 }
 
+// Base models without chat tokens (1bitLLM): plain text, ended by the
+// user's next turn.
+TEST_CASE("the plain format") {
+  const std::vector<ChatMessage> chat = {
+      {"system", "Be brief."}, {"user", " Hi "}, {"assistant", "Hello"}};
+  CHECK(ApplyChatTemplate(chat, true, ChatTemplate::kPlain) ==
+        "System: Be brief.\nUser: Hi\nAssistant: Hello\nAssistant:");
+  CHECK(ApplyChatTemplate(chat, false, ChatTemplate::kPlain) ==
+        "System: Be brief.\nUser: Hi\nAssistant: Hello\n");
+  CHECK(ParseChatTemplateName("plain") == ChatTemplate::kPlain);
+  CHECK(ChatTemplateName(ChatTemplate::kPlain) == "plain");
+  REQUIRE(ChatStopStrings(ChatTemplate::kPlain).size() == 1);
+  CHECK(ChatStopStrings(ChatTemplate::kPlain)[0] == "\nUser:");
+  for (ChatTemplate t : {ChatTemplate::kHuggingFace, ChatTemplate::kLlama3,
+                         ChatTemplate::kFalcon3, ChatTemplate::kChatML}) {
+    CHECK(ChatStopStrings(t).empty());  // they end with an end token
+  }
+}
+
 TEST_CASE("a file's Jinja template is recognised by its markers") {
   // 2B4T's (tokenizer_config.json) and Microsoft's legacy GGUF template.
   CHECK(DetectChatTemplate(

@@ -106,6 +106,8 @@ std::optional<BatchGenerator::Id> BatchGenerator::Submit(BatchRequest request) {
   } else if (!request.messages.empty()) {
     tokens = runtime_detail::FitChat(engine_, request.messages,
                                      request.options.add_bos, dropped);
+    request.options =
+        runtime_detail::WithChatStops(engine_, std::move(request.options));
   } else {
     tokens = engine_.Tokenize(request.prompt, request.options.add_bos,
                               request.options.parse_special);

@@ -47,10 +47,12 @@ struct EngineOptions {
   size_t context = 0;  // 0: the model's max_position_embeddings
   // Use a GGUF's I2_S weights in place from the mapped file (LoadOptions).
   bool map_weights = true;
-  // "" : the format the file's chat template writes (the 2B4T format when
-  // it has none or an unknown one); else a name from kChatTemplateNames.
+  // "" : the format the file's chat template writes; when it has none or an
+  // unknown one, 2B4T's for the BitNet family, else the format whose chat
+  // tokens the vocabulary has (ChatML, Llama 3, Falcon 3), else plain text.
+  // Otherwise a name from kChatTemplateNames.
   std::string chat_template = {};
-  // Tokenizer split for GGUF files: "auto", "llama3", "bitnet-cpp-default".
+  // Tokenizer split: "auto", "llama3", "falcon3", "bitnet-cpp-default".
   std::string pretokenizer = "auto";
   // Called while the weights load with (values done, values in all).
   std::function<void(uint64_t done, uint64_t total)> on_progress = {};

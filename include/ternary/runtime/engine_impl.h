@@ -94,6 +94,23 @@ inline size_t ThreadsOrAll(size_t threads) {
              : std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
+// The chat format of a model whose file has no template ternary knows:
+// the BitNet family's (2B4T) trained format; for the other families the
+// format whose special tokens the vocabulary has (a Llama 3 Instruct,
+// Falcon 3 or ChatML vocabulary), else plain text (1bitLLM's base models,
+// whose SentencePiece vocabulary has no chat tokens).
+inline ChatTemplate FallbackChatTemplate(ModelFamily family,
+                                         const Tokenizer& tok) {
+  if (family == ModelFamily::kBitNet) return ChatTemplate::kHuggingFace;
+  auto has = [&](std::string_view t) { return tok.TokenId(t).has_value(); };
+  if (has("<|im_start|>") && has("<|im_end|>")) return ChatTemplate::kChatML;
+  if (has("<|start_header_id|>") && has("<|eot_id|>")) {
+    return ChatTemplate::kLlama3;
+  }
+  if (has("<|assistant|>") && has("<|user|>")) return ChatTemplate::kFalcon3;
+  return ChatTemplate::kPlain;
+}
+
 }  // namespace runtime_detail
 
 // The Engine of one policy and model family: a Model with runtime
@@ -242,9 +259,11 @@ std::unique_ptr<Engine> Engine::Load(const std::filesystem::path& path,
               });
         });
       });
-  engine->chat_template_ = chat ? *chat
-                                : DetectChatTemplate(tok.chat_template)
-                                      .value_or(ChatTemplate::kHuggingFace);
+  engine->chat_template_ =
+      chat ? *chat
+           : DetectChatTemplate(tok.chat_template)
+                 .value_or(runtime_detail::FallbackChatTemplate(
+                     engine->config().family, tok.tokenizer));
   engine->tokenizer_ = std::make_unique<ModelTokenizer>(std::move(tok));
   if (options.context != 0) engine->context_ = options.context;
   engine->load_seconds_ = runtime_detail::SecondsSince(start);
@@ -443,7 +462,9 @@ GenerateResult Engine::Chat(std::span<const ChatMessage> messages,
   size_t dropped = 0;
   const std::vector<int32_t> ids =
       runtime_detail::FitChat(*this, messages, options.add_bos, dropped);
-  GenerateResult r = Generate(std::span<const int32_t>(ids), options, on_text);
+  GenerateResult r =
+      Generate(std::span<const int32_t>(ids),
+               runtime_detail::WithChatStops(*this, options), on_text);
   r.dropped_messages = dropped;
   return r;
 }

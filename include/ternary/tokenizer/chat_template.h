@@ -1,6 +1,7 @@
 // Chat prompts as text: BitNet b1.58 2B4T's format (docs/model.md §6.6) and
 // the formats of the other ternary families' instruct models (Llama 3,
-// Falcon 3, ChatML). There is no Jinja engine: a file's template is
+// Falcon 3, ChatML), and plain text for base models without one (1bitLLM).
+// There is no Jinja engine: a file's template is
 // recognised by the markers it contains (DetectChatTemplate), as llama.cpp's
 // llm_chat_detect_template does, and rendered by the code below.
 #ifndef TERNARY_TOKENIZER_CHAT_TEMPLATE_H_
@@ -36,13 +37,19 @@ enum class ChatTemplate {
   kLlama3,
   // Falcon 3 (Falcon3-*-1.58bit, Falcon-E): "<|role|>\ncontent\n".
   kFalcon3,
-  // ChatML: "<|im_start|>role\ncontent<|im_end|>\n".
+  // ChatML: "<|im_start|>role\ncontent<|im_end|>\n" (Falcon-E Instruct).
   kChatML,
+  // Plain text for base models with neither a template nor chat tokens
+  // (1bitLLM's): "Role: content\n" (role capitalised, content trimmed),
+  // generation prompt "Assistant:"; the reply ends at "\nUser:"
+  // (ChatStopStrings), which such a model writes when it goes on with the
+  // conversation.
+  kPlain,
 };
 
 // The names --chat-template takes (llama.cpp's names where it has one).
 inline constexpr std::string_view kChatTemplateNames =
-    "bitnet, bitnet-llamacpp, llama3, falcon3, chatml";
+    "bitnet, bitnet-llamacpp, llama3, falcon3, chatml, plain";
 
 inline std::string_view ChatTemplateName(ChatTemplate t) noexcept {
   switch (t) {
@@ -56,6 +63,8 @@ inline std::string_view ChatTemplateName(ChatTemplate t) noexcept {
       return "falcon3";
     case ChatTemplate::kChatML:
       return "chatml";
+    case ChatTemplate::kPlain:
+      return "plain";
   }
   return "?";
 }
@@ -64,7 +73,8 @@ inline std::optional<ChatTemplate> ParseChatTemplateName(
     std::string_view name) noexcept {
   for (ChatTemplate t :
        {ChatTemplate::kHuggingFace, ChatTemplate::kLlamaCppBitnet,
-        ChatTemplate::kLlama3, ChatTemplate::kFalcon3, ChatTemplate::kChatML}) {
+        ChatTemplate::kLlama3, ChatTemplate::kFalcon3, ChatTemplate::kChatML,
+        ChatTemplate::kPlain}) {
     if (name == ChatTemplateName(t)) return t;
   }
   return std::nullopt;
@@ -178,6 +188,15 @@ inline std::string ApplyChatTemplate(
     if (add_generation_prompt) out += "<|assistant|>\n";
     return out;
   }
+  if (chat_template == ChatTemplate::kPlain) {
+    for (const ChatMessage& m : messages) {
+      out += detail::CapitalizeAscii(m.role) + ": ";
+      out += detail::TrimPython(m.content);
+      out += "\n";
+    }
+    if (add_generation_prompt) out += "Assistant:";
+    return out;
+  }
   if (chat_template == ChatTemplate::kChatML) {
     for (const ChatMessage& m : messages) {
       out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
@@ -200,6 +219,16 @@ inline std::string ApplyChatTemplate(
     }
   }
   return out;
+}
+
+// The stop strings a reply in this format needs besides the end tokens: the
+// plain format has no end-of-turn token, so a reply ends where the model
+// starts the user's next turn.
+inline std::span<const std::string_view> ChatStopStrings(
+    ChatTemplate chat_template) noexcept {
+  static constexpr std::string_view kPlainStops[] = {"\nUser:"};
+  if (chat_template == ChatTemplate::kPlain) return kPlainStops;
+  return {};
 }
 
 }  // namespace ternary
