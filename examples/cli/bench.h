@@ -394,7 +394,7 @@ inline std::unique_ptr<Engine> OpenBenchEngine(const BenchOptions& o,
     info.name = "random " + *o.shape;
     engine = RandomEngine(config, mo, info.name);
   } else {
-    engine = LoadEngine(mo);
+    engine = LoadEngine(mo, EngineExtras{.load_tokenizer = false});
     info.name = o.model.path;
     CheckBenchFits(o, engine->config(), engine->Memory().total());
   }

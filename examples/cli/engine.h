@@ -27,6 +27,8 @@ struct EngineExtras {
   size_t context = 0;              // -c (0: the model's)
   std::string chat_template = {};  // --chat-template ("": the file's)
   TokenizerLoadOptions tokenizer = {};
+  // false: the weights only (bench, logits: they take token ids).
+  bool load_tokenizer = true;
 };
 
 inline std::string_view PreTokenizerChoiceName(PreTokenizerChoice c) {
@@ -55,6 +57,7 @@ inline EngineOptions ToEngineOptions(const ModelOptions& o,
   e.map_weights = !o.no_mmap;
   e.chat_template = x.chat_template;
   e.pretokenizer = PreTokenizerChoiceName(x.tokenizer.pretokenizer);
+  e.load_tokenizer = x.load_tokenizer;
   return e;
 }
 

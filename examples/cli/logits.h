@@ -54,7 +54,8 @@ inline int RunLogits(Args& args) {
     ids.push_back(static_cast<int32_t>(id));
   }
 
-  const std::unique_ptr<Engine> engine = LoadEngine(model);
+  const std::unique_ptr<Engine> engine =
+      LoadEngine(model, EngineExtras{.load_tokenizer = false});
   engine->Reset(ids.size() + static_cast<size_t>(generate));
   const std::vector<float> logits = engine->Forward(ids, Logits::kAll);
   const size_t vocab = engine->vocab();

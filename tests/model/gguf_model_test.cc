@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -344,6 +345,70 @@ TEST_CASE("I2_S GGUF projections are used in place from the mapped file") {
   const auto tl2 =
       Model<kDynamicDims, Policy<quant::TL2, quant::A8>>::Load(file);
   CHECK(tl2.layer(0).q.weights().owns_data());
+}
+
+// A file's Q6_K / Q4_0 embedding (the tied head) is used as it is, in place,
+// as the peers read it: no decode, no second quantization.
+TEST_CASE("Q6_K / Q4_0 tables are used in place from the file") {
+  ThreadPool pool(2);
+  using nn::HeadPrecision;
+  for (const io::GgmlType type : {io::GgmlType::kQ6_K, io::GgmlType::kQ4_0}) {
+    const bool q6k = type == io::GgmlType::kQ6_K;
+    CAPTURE(q6k);
+    test::TinyGguf t = test::TinyGguf::Make();
+    test::TinyGguf::Tensor& embd = t.Get("token_embd.weight");
+    std::vector<float> x(embd.data.size() / 4);
+    std::memcpy(x.data(), embd.data.data(), embd.data.size());
+    std::vector<uint8_t> q(x.size() / (q6k ? 256 : 32) * (q6k ? 210 : 18));
+    q6k ? quant::QuantizeRowQ6_K(x, q) : quant::QuantizeRowQ4_0(x, q);
+    embd.type = type;
+    embd.data = q;
+    const std::vector<uint8_t> bytes = t.Serialize();
+    auto open = [&] {
+      return GgufCheckpoint(io::GgufFile::Parse(bytes, "q.gguf"));
+    };
+    const HeadPrecision want = q6k ? HeadPrecision::kQ6K : HeadPrecision::kQ4_0;
+    const GgufCheckpoint g = open();
+    const auto table = g.HeadBlocks({TensorId::kEmbed}, 16, 256);
+    REQUIRE(table);
+    CHECK(table->precision == want);
+    CHECK(std::ranges::equal(table->bytes, q));
+    const M in_place = M::FromSource(g);
+    CHECK(in_place.head().precision() == want);
+    CHECK(in_place.head().bytes() == q.size());
+    // Copied without mmap: the same model.
+    const GgufCheckpoint g2 = open();
+    LoadOptions no_map;
+    no_map.map_weights = false;
+    const M copied = M::FromSource(g2, "q.gguf", no_map);
+    CHECK(copied.head().precision() == want);
+    // Asked for another precision: decoded (exactly, as ggml does).
+    const GgufCheckpoint g3 = open();
+    LoadOptions f32;
+    f32.head = HeadPrecision::kF32;
+    const M decoded = M::FromSource(g3, "q.gguf", f32);
+    CHECK(decoded.head().precision() == HeadPrecision::kF32);
+    const std::vector<int32_t> ids = {1, 5, 9, 3, 15, 0, 7};
+    const auto a = AllLogits(in_place, ids, &pool);
+    CHECK(AllLogits(copied, ids, &pool) == a);
+    const auto d = AllLogits(decoded, ids, &pool);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      // The same table; the block kernel's int8 activations differ from
+      // the f32 dot by a rounding of the input.
+      CHECK(Gap(Row(a, 16, i), Row(d, 16, i)) < 0.03);
+    }
+    // A non-finite block scale is refused, naming file and tensor.
+    std::vector<uint8_t> bad = bytes;
+    const auto at = std::search(bad.begin(), bad.end(), q.begin(), q.end());
+    REQUIRE(at != bad.end());
+    const size_t d_at = size_t(at - bad.begin()) + (q6k ? 208 : 0);
+    bad[d_at] = 0x00;
+    bad[d_at + 1] = 0x7E;  // fp16 NaN
+    const GgufCheckpoint g_bad(io::GgufFile::Parse(bad, "nan.gguf"));
+    CHECK_THROWS_WITH_AS(
+        M::FromSource(g_bad),
+        doctest::Contains("nan.gguf: tensor 'token_embd.weight'"), FormatError);
+  }
 }
 
 TEST_CASE("random-256 GGUFs: the HF folder's model, and the peers' logits") {

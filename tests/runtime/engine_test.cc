@@ -143,6 +143,27 @@ TEST_CASE("Engine: a stop string ends the text before it") {
   CHECK(e.Generate(ref.prompt, o).text == ref.greedy_text);
 }
 
+TEST_CASE("Engine: the weights without a tokenizer (load_tokenizer)") {
+  // A copy whose tokenizer.json is broken: refused by default, naming the
+  // file; loaded for ids only with load_tokenizer = false, same logits.
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "ternary_engine_test_no_tok";
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(kModel, dir);
+  std::ofstream(dir / "tokenizer.json") << "{\"model\": 7}";
+  test::ExpectError<FormatError>(
+      [&] { Engine::Load(dir, EngineOptions{.threads = 1}); },
+      {"tokenizer.json"});
+  auto e =
+      Engine::Load(dir, EngineOptions{.threads = 1, .load_tokenizer = false});
+  auto ref = Engine::Load(kModel, EngineOptions{.threads = 1});
+  const std::vector<int32_t>& ids = Case0().ids;
+  CHECK(e->Forward(ids, Logits::kAll) == ref->Forward(ids, Logits::kAll));
+  test::ExpectError<UsageError>([&] { e->Tokenize("hi"); },
+                                {"no tokenizer", "load_tokenizer"});
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("Engine: end of text, and ignore_eos") {
   // The tiny model never samples its end-of-text tokens; a copy whose
   // config.json declares the first greedy token (363) its eos_token_id

@@ -156,8 +156,30 @@ class Model {
     m.config_.Validate(name);
     const size_t h = m.hidden(), f = m.ffn(), qd = m.q_dim(), kv = m.kv_dim(),
                  vocab = m.vocab();
-    m.embed_ = nn::Embedding<Simd>(source.Floats({TensorId::kEmbed}, vocab, h),
-                                   vocab, h, options.head);
+    // The embedding / LM head: a file's Q6_K or Q4_0 table as it is (in
+    // place when mapping) when the requested precision is the file's or
+    // kAuto; otherwise decoded and stored at the requested precision.
+    auto head_table = [&](TensorId id) {
+      if constexpr (requires { source.HeadBlocks(id, vocab, h); }) {
+        const auto b = source.HeadBlocks(id, vocab, h);
+        if (b && (options.head == nn::HeadPrecision::kAuto ||
+                  options.head == b->precision)) {
+          if (options.map_weights) m.mapped_ = source.Retain();
+          auto make = [&]<class B>(B) {
+            return nn::Embedding<Simd>(
+                options.map_weights
+                    ? BlockMatrix<B>::View(b->bytes, vocab, h)
+                    : BlockMatrix<B>::FromBytes(b->bytes, vocab, h));
+          };
+          return b->precision == nn::HeadPrecision::kQ6K
+                     ? make(quant::BlockQ6_K{})
+                     : make(quant::BlockQ4_0{});
+        }
+      }
+      return nn::Embedding<Simd>(source.Floats(id, vocab, h), vocab, h,
+                                 options.head);
+    };
+    m.embed_ = head_table({TensorId::kEmbed});
     for (int l = 0; l < static_cast<int>(m.layers()); ++l) {
       auto norm = [&](TensorId::Kind kind, size_t n) {
         return source.Floats({kind, l}, 1, n);
@@ -208,8 +230,7 @@ class Model {
     m.output_norm_ = nn::RmsNorm<kD.hidden>(
         source.Floats({TensorId::kOutputNorm}, 1, h), m.config_.rms_norm_eps);
     if (!m.config_.tie_word_embeddings) {
-      m.lm_head_ = nn::Embedding<Simd>(
-          source.Floats({TensorId::kLmHead}, vocab, h), vocab, h, options.head);
+      m.lm_head_ = head_table({TensorId::kLmHead});
     }
     // RoPE tables for the trained context; later positions are computed.
     const size_t table = std::min<size_t>(
@@ -528,7 +549,7 @@ class Model {
   }
 
   ModelConfig config_;
-  std::shared_ptr<const void> mapped_;  // the file projections point into
+  std::shared_ptr<const void> mapped_;  // the file weights point into
   nn::Embedding<Simd> embed_;
   std::vector<Layer> layers_;
   nn::RmsNorm<kD.hidden> output_norm_;

@@ -10,12 +10,14 @@ namespace ternary {
 // Choices made when a model is loaded.
 struct LoadOptions {
   // Storage of the embedding table and LM head (nn/embedding.h): kAuto keeps
-  // the checkpoint's values exactly in the narrowest type; kQ8 halves the
-  // head's bytes (and decode time spent in it) at a small accuracy cost.
+  // the checkpoint's values exactly in the narrowest type (a GGUF's Q6_K /
+  // Q4_0 table as it is); kQ8 halves the head's bytes (and decode time
+  // spent in it) at a small accuracy cost.
   nn::HeadPrecision head = nn::HeadPrecision::kAuto;
-  // With the I2S format, use a GGUF's I2_S projections in place from the
-  // memory-mapped file (zero copy; the model keeps the file mapped) instead
-  // of repacking them into memory of its own.
+  // With the I2S format, use a GGUF's I2_S projections, and with any format
+  // its Q6_K / Q4_0 embedding or head, in place from the memory-mapped file
+  // (zero copy; the model keeps the file mapped) instead of copying them
+  // into memory of its own.
   bool map_weights = true;
 };
 

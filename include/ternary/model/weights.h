@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ternary/model/config.h"
+#include "ternary/nn/head_precision.h"
 #include "ternary/util/aligned_buffer.h"
 
 namespace ternary {
@@ -53,6 +54,15 @@ struct PackedTernary {
   float alpha = 1.0f;
 };
 
+// An embedding / LM head table in ggml blocks a source can lend in place
+// (a GGUF's Q6_K or Q4_0 token_embd / output, whose layout is
+// BlockMatrix's): `precision` is kQ6K or kQ4_0; `bytes` stay valid while
+// the object from the source's Retain() is alive.
+struct BlockTable {
+  nn::HeadPrecision precision;
+  std::span<const uint8_t> bytes;
+};
+
 // A weight source: the model asks for each tensor with the shape it
 // expects; the source checks the shape (FormatError naming file and
 // tensor) and converts.
@@ -60,6 +70,10 @@ struct PackedTernary {
 //   TernaryMatrix Ternary(TensorId, rows, cols)     projections
 //   AlignedBuffer<float> Floats(TensorId, rows, cols)  norms (rows = 1),
 //                                                     embeddings, lm_head
+// and optionally, for tensors it can lend in place (GgufCheckpoint):
+//   std::optional<PackedTernary> PackedI2S(TensorId, rows, cols)
+//   std::optional<BlockTable> HeadBlocks(TensorId, rows, cols)
+//   std::shared_ptr<const void> Retain()
 template <class S>
 concept WeightSource = requires(S& s, TensorId id, size_t n) {
   { s.config() } -> std::convertible_to<ModelConfig>;

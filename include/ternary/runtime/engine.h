@@ -54,6 +54,9 @@ struct EngineOptions {
   std::string chat_template = {};
   // Tokenizer split: "auto", "llama3", "falcon3", "bitnet-cpp-default".
   std::string pretokenizer = "auto";
+  // false: the weights only (benchmarks, logits of given ids); a file whose
+  // tokenizer is broken or missing still loads, and tokenizer() throws.
+  bool load_tokenizer = true;
   // Called while the weights load with (values done, values in all).
   std::function<void(uint64_t done, uint64_t total)> on_progress = {};
 };

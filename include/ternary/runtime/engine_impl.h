@@ -68,6 +68,15 @@ class ProgressSource {
     if (p) Add(uint64_t{rows} * cols);
     return p;
   }
+  auto HeadBlocks(TensorId id, size_t rows, size_t cols) const requires
+      requires(S& s) {
+    s.HeadBlocks(id, rows, cols);
+  }
+  {
+    auto b = source_.HeadBlocks(id, rows, cols);
+    if (b) Add(uint64_t{rows} * cols);
+    return b;
+  }
   auto Retain() const requires requires(S& s) { s.Retain(); }
   { return source_.Retain(); }
 
@@ -230,9 +239,12 @@ std::unique_ptr<Engine> Engine::Load(const std::filesystem::path& path,
   const auto start = std::chrono::steady_clock::now();
   // The tokenizer first: a broken tokenizer fails before minutes of
   // weight loading.
-  ModelTokenizer tok = LoadTokenizer(
-      path, TokenizerLoadOptions{
-                .pretokenizer = ParsePreTokenizerChoice(options.pretokenizer)});
+  std::optional<ModelTokenizer> tok;
+  if (options.load_tokenizer) {
+    tok = LoadTokenizer(
+        path, TokenizerLoadOptions{.pretokenizer = ParsePreTokenizerChoice(
+                                       options.pretokenizer)});
+  }
   std::optional<ChatTemplate> chat;
   if (!options.chat_template.empty()) {
     chat = ParseChatTemplateName(options.chat_template);
@@ -259,12 +271,14 @@ std::unique_ptr<Engine> Engine::Load(const std::filesystem::path& path,
               });
         });
       });
-  engine->chat_template_ =
-      chat ? *chat
-           : DetectChatTemplate(tok.chat_template)
-                 .value_or(runtime_detail::FallbackChatTemplate(
-                     engine->config().family, tok.tokenizer));
-  engine->tokenizer_ = std::make_unique<ModelTokenizer>(std::move(tok));
+  if (tok) {
+    engine->chat_template_ =
+        chat ? *chat
+             : DetectChatTemplate(tok->chat_template)
+                   .value_or(runtime_detail::FallbackChatTemplate(
+                       engine->config().family, tok->tokenizer));
+    engine->tokenizer_ = std::make_unique<ModelTokenizer>(std::move(*tok));
+  }
   if (options.context != 0) engine->context_ = options.context;
   engine->load_seconds_ = runtime_detail::SecondsSince(start);
   return engine;
@@ -295,7 +309,9 @@ std::unique_ptr<Engine> Engine::Random(const ModelConfig& config,
 
 const ModelTokenizer& Engine::tokenizer() const {
   if (!tokenizer_) {
-    throw UsageError("this engine has no tokenizer (Engine::Random)");
+    throw UsageError(
+        "this engine has no tokenizer (Engine::Random, or loaded with "
+        "load_tokenizer = false)");
   }
   return *tokenizer_;
 }
