@@ -44,32 +44,6 @@ const std::filesystem::path kOneBitGguf = kOneBit / "model-bitnet.gguf";
 // As the HF fixtures' tests (family_test.cc, family_1bitllm_test.cc).
 constexpr double kTolerance = 1e-5;
 
-// Every projection of every layer: the GGUF's ternary values are the HF
-// folder's (after undoing the q/k permutation), α within `alpha_rel`.
-void CheckSameTernary(const GgufCheckpoint& g, const HfCheckpoint& hf,
-                      double alpha_rel) {
-  const ModelConfig c = hf.config();
-  const size_t h = c.dims.hidden, f = c.dims.ffn, qd = c.q_dim(),
-               kv = c.kv_dim();
-  const struct {
-    TensorId::Kind kind;
-    size_t rows, cols;
-  } projections[] = {{TensorId::kQ, qd, h},   {TensorId::kK, kv, h},
-                     {TensorId::kV, kv, h},   {TensorId::kO, h, qd},
-                     {TensorId::kGate, f, h}, {TensorId::kUp, f, h},
-                     {TensorId::kDown, h, f}};
-  for (int l = 0; l < c.dims.layers; ++l) {
-    for (const auto& p : projections) {
-      const TensorId id{p.kind, l};
-      INFO("tensor " << GgufTensorName(id));
-      const TernaryMatrix a = g.Ternary(id, p.rows, p.cols);
-      const TernaryMatrix b = hf.Ternary(id, p.rows, p.cols);
-      CHECK(a.values == b.values);
-      CHECK(std::fabs(a.alpha - b.alpha) <= alpha_rel * b.alpha);
-    }
-  }
-}
-
 TEST_CASE("GGUF arch llama: q/k rows un-permuted, the HF folder's model") {
   const GgufCheckpoint g = GgufCheckpoint::Open(kLlamaGguf);
   CHECK(g.architecture() == "llama");
@@ -83,7 +57,7 @@ TEST_CASE("GGUF arch llama: q/k rows un-permuted, the HF folder's model") {
   CHECK(g.PermutedForNormRope({TensorId::kQ, 0}));
   CHECK(!g.PermutedForNormRope({TensorId::kV, 0}));
   // α = 1/weight_scale in f32 on both sides: exactly equal.
-  CheckSameTernary(g, HfCheckpoint::Open(kLlama), 0.0);
+  test::CheckSameTernary(g, HfCheckpoint::Open(kLlama), 0.0);
 
   using M = Model<kDynamicDims, Policy<quant::I2S>, family::LlamaBitNet>;
   const M from_gguf = M::Load(kLlamaGguf);
@@ -123,7 +97,7 @@ TEST_CASE("GGUF arch bitnet (1bitLLM): sign weights × .scale, tied head") {
   CHECK(c.bos_token_id == 1);
   CHECK(c.eos_token_id == 2);
   // α: the writer's float32 1/s against ternary's (torch's sum order).
-  CheckSameTernary(g, HfCheckpoint::Open(kOneBit), 1e-6);
+  test::CheckSameTernary(g, HfCheckpoint::Open(kOneBit), 1e-6);
 
   using M = Model<kDynamicDims, Policy<quant::I2S>, family::OneBitLlm>;
   const M from_gguf = M::Load(kOneBitGguf);
@@ -275,12 +249,71 @@ TEST_CASE("convert: a Llama-family folder to arch llama as bitnet.cpp writes") {
   auto sa = a.NewState();
   auto sb = b.NewState();
   CHECK(a.Forward(ids, sa) == b.Forward(ids, sb));
-  CHECK_THROWS_WITH_AS(
-      (void)MakeGgufFromHf(kOneBit),
-      doctest::Contains("config.json: a 1bitllm-bitnet (BitnetForCausalLM, "
-                        "model_type llama) checkpoint; convert writes"),
-      FormatError);
   std::filesystem::remove_all(dir);
+}
+
+// 1bitLLM → arch bitnet as llama.cpp and ik_llama read it: the ternarized
+// latent weights with α inside each tensor, the sub-norms, the tied head,
+// the SentencePiece vocabulary (tests/data/families/1bitllm_peers: widths
+// every weight type takes).
+TEST_CASE("convert: a 1bitLLM folder to arch bitnet") {
+  const std::filesystem::path dir = kFamilies / "1bitllm_peers";
+  using M = Model<kDynamicDims, Policy<quant::I2S>, family::OneBitLlm>;
+  const M folder = M::Load(dir);
+  const std::vector<int32_t> ids = {1, 430, 463, 460, 478, 465, 460, 458};
+  auto sf = folder.NewState();
+  const std::vector<float> want = folder.Forward(ids, sf, Logits::kAll);
+  for (const GgufWeightType type :
+       {GgufWeightType::kI2_S, GgufWeightType::kTQ2_0}) {
+    const bool i2s = type == GgufWeightType::kI2_S;
+    CAPTURE(i2s);
+    ConvertOptions options;
+    options.weight_type = type;
+    const std::vector<uint8_t> bytes = MakeGgufFromHf(dir, options).Serialize();
+    const io::GgufFile file = io::GgufFile::Parse(bytes, "conv.gguf");
+    CHECK(file.architecture() == "bitnet");
+    CHECK(file.GetString("tokenizer.ggml.model") == "llama");
+    CHECK(file.FindTensor("blk.0.attn_sub_norm.weight") != nullptr);
+    CHECK(file.FindTensor("blk.0.ffn_sub_norm.weight") != nullptr);
+    CHECK(file.FindTensor("output.weight") == nullptr);  // tied
+    GgufCheckpoint source(io::GgufFile::Parse(bytes, "conv.gguf"));
+    CHECK(source.config().family == ModelFamily::kOneBitLlm);
+    const M m = M::FromSource(source, "conv.gguf");
+    auto s = m.NewState();
+    const std::vector<float> got = m.Forward(ids, s, Logits::kAll);
+    if (i2s) {
+      CHECK(got == want);  // the folder's codes and f32 α, bit for bit
+    } else {
+      // TQ2_0 rounds α to fp16 (2^-11): activation codes may flip.
+      const size_t v = m.vocab();
+      for (size_t t = 0; t < ids.size(); ++t) {
+        CHECK(test::Gap(test::Row(got, v, t), test::Row(want, v, t)) < 0.03);
+      }
+    }
+  }
+  // The vocabulary written tokenizes as the folder's tokenizer.model.
+  const auto file = test::TempDir("onebit_convert") / "conv.gguf";
+  ConvertHfToGguf(dir, file);
+  const ModelTokenizer from_gguf = LoadTokenizer(file);
+  const ModelTokenizer from_hf = LoadTokenizer(dir);
+  CHECK(from_gguf.tokenizer.is_sentencepiece());
+  CHECK(from_gguf.tokenizer.vocab_size() == 512);
+  CHECK(from_gguf.tokenizer.bos_id() == 1);
+  CHECK(from_gguf.tokenizer.eos_id() == 2);
+  CHECK(from_gguf.add_bos);
+  const auto j =
+      nlohmann::json::parse(std::ifstream(kOneBit / "tokenizer_cases.json"));
+  for (const char* set : {"cases", "added_cases"}) {
+    for (const auto& c : j[set]) {
+      const std::string text = c["text"];
+      INFO("text: " << text);
+      for (const bool special : {false, true}) {
+        CHECK(from_gguf.tokenizer.Encode(text, {.parse_special = special}) ==
+              from_hf.tokenizer.Encode(text, {.parse_special = special}));
+      }
+    }
+  }
+  std::filesystem::remove_all(file.parent_path());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,8 @@
 #include "model/checkpoint_builder.h"
 #include "model/logit_compare.h"
 #include "ternary/io/safetensors.h"
+#include "ternary/model/gguf_checkpoint.h"
+#include "ternary/model/hf_checkpoint.h"
 #include "ternary/util/error.h"
 
 namespace ternary::test {
@@ -53,11 +56,12 @@ inline std::vector<RefCase> LoadReference(const std::filesystem::path& dir) {
 
 // Every position of every case within `tolerance` of the reference row's
 // range, with the reference's argmax, for the prompt at once and for the
-// same tokens one at a time (the KV-cache path).
+// same tokens one at a time (the KV-cache path). Returns the largest gap.
 template <class M>
-void CheckAgainstReference(const M& model, const std::vector<RefCase>& cases,
-                           double tolerance) {
+double CheckAgainstReference(const M& model, const std::vector<RefCase>& cases,
+                             double tolerance) {
   const size_t vocab = model.vocab();
+  double worst = 0;
   for (const RefCase& c : cases) {
     auto state = model.NewState();
     const std::vector<float> all = model.Forward(c.ids, state);
@@ -71,11 +75,41 @@ void CheckAgainstReference(const M& model, const std::vector<RefCase>& cases,
     for (size_t t = 0; t < c.ids.size(); ++t) {
       const auto want = Row(c.logits, vocab, t);
       INFO("position " << t);
-      CHECK(Gap(Row(all, vocab, t), want) <= tolerance);
-      CHECK(Gap(Row(step, vocab, t), want) <= tolerance);
+      const double gap_all = Gap(Row(all, vocab, t), want);
+      const double gap_step = Gap(Row(step, vocab, t), want);
+      CHECK(gap_all <= tolerance);
+      CHECK(gap_step <= tolerance);
+      worst = std::max({worst, gap_all, gap_step});
       const auto got = Row(all, vocab, t);
       CHECK(std::max_element(got.begin(), got.end()) - got.begin() ==
             std::max_element(want.begin(), want.end()) - want.begin());
+    }
+  }
+  return worst;
+}
+
+// Every projection of every layer: the GGUF's ternary values are the HF
+// folder's (after undoing the q/k permutation), α within `alpha_rel`.
+inline void CheckSameTernary(const GgufCheckpoint& g, const HfCheckpoint& hf,
+                             double alpha_rel) {
+  const ModelConfig c = hf.config();
+  const size_t h = c.dims.hidden, f = c.dims.ffn, qd = c.q_dim(),
+               kv = c.kv_dim();
+  const struct {
+    TensorId::Kind kind;
+    size_t rows, cols;
+  } projections[] = {{TensorId::kQ, qd, h},   {TensorId::kK, kv, h},
+                     {TensorId::kV, kv, h},   {TensorId::kO, h, qd},
+                     {TensorId::kGate, f, h}, {TensorId::kUp, f, h},
+                     {TensorId::kDown, h, f}};
+  for (int l = 0; l < c.dims.layers; ++l) {
+    for (const auto& p : projections) {
+      const TensorId id{p.kind, l};
+      INFO("tensor " << GgufTensorName(id));
+      const TernaryMatrix a = g.Ternary(id, p.rows, p.cols);
+      const TernaryMatrix b = hf.Ternary(id, p.rows, p.cols);
+      CHECK(a.values == b.values);
+      CHECK(std::fabs(a.alpha - b.alpha) <= alpha_rel * b.alpha);
     }
   }
 }

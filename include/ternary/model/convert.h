@@ -1,6 +1,6 @@
 // Hugging Face BitNet folder → GGUF that bitnet.cpp and llama.cpp load
 // (arch bitnet-b1.58, docs/formats.md §10.1/§10.2; for the Llama family arch
-// llama, docs/model.md §5.3).
+// llama, docs/model.md §5.3; for 1bitLLM arch bitnet, §5.1).
 #ifndef TERNARY_MODEL_CONVERT_H_
 #define TERNARY_MODEL_CONVERT_H_
 
@@ -214,6 +214,92 @@ inline void AddTokenizerMetadata(io::GgufWriter& w,
   }
 }
 
+// tokenizer.ggml.* from a SentencePiece folder (1bitLLM: tokenizer.model,
+// added_tokens.json, tokenizer_config.json), the way llama.cpp's converter
+// writes a LLaMA vocabulary (model "llama"): the pieces with their scores
+// and types (NORMAL 1, UNKNOWN 2, CONTROL 3, USER_DEFINED 4, UNUSED 5, BYTE
+// 6), the added tokens at their ids (CONTROL if special, else
+// USER_DEFINED; score -1000), ids no file names "[PAD<id>]" (UNUSED).
+inline void AddSentencePieceMetadata(io::GgufWriter& w,
+                                     const std::filesystem::path& dir,
+                                     const ModelConfig& config) {
+  const std::filesystem::path file = dir / "tokenizer.model";
+  constexpr io::FileLimit kLimit{64 * io::kMiB, "a SentencePiece model"};
+  const SpmModelProto model =
+      ParseSpmModelProto(io::ReadFile(file, kLimit), file.string());
+  const auto tok_config = ReadOptionalJson(dir / "tokenizer_config.json");
+  const size_t vocab = static_cast<size_t>(config.dims.vocab);
+  if (model.pieces.size() > vocab) {
+    throw FormatError(
+        file.string() + ": " + std::to_string(model.pieces.size()) +
+        " pieces, more than the model's vocab_size " + std::to_string(vocab));
+  }
+  std::vector<std::string> tokens(vocab);
+  std::vector<float> scores(vocab, -1000.0f);
+  std::vector<int32_t> types(vocab, 5);
+  for (size_t i = 0; i < vocab; ++i)
+    tokens[i] = "[PAD" + std::to_string(i) + "]";
+  for (size_t i = 0; i < model.pieces.size(); ++i) {
+    tokens[i] = model.pieces[i].piece;
+    scores[i] = model.pieces[i].score;
+    types[i] = static_cast<int32_t>(model.pieces[i].type);
+  }
+  for (const AddedToken& a :
+       HfAddedTokens(dir, tok_config, model.pieces.size())) {
+    if (size_t(a.id) >= vocab) {
+      throw FormatError(dir.string() + ": added token " + Quote(a.text) +
+                        " has id " + std::to_string(a.id) +
+                        ", outside the model's vocab_size " +
+                        std::to_string(vocab));
+    }
+    tokens[a.id] = a.text;
+    types[a.id] = a.special ? 3 : 4;
+  }
+  auto id_or = [&](int64_t configured, int32_t own) -> int64_t {
+    const int64_t id = configured >= 0 ? configured : own;
+    if (id >= static_cast<int64_t>(vocab)) {
+      throw FormatError((dir / "config.json").string() + ": token id " +
+                        std::to_string(id) + " is outside the vocabulary");
+    }
+    return id;
+  };
+  const int64_t bos = id_or(config.bos_token_id, model.bos_id);
+  const int64_t eos = id_or(config.eos_token_id, model.eos_id);
+  bool add_bos = true, add_eos = false;
+  std::string chat_template;
+  if (tok_config) {
+    for (auto& [key, flag] : {std::pair{"add_bos_token", &add_bos},
+                              std::pair{"add_eos_token", &add_eos}}) {
+      const auto v = tok_config->find(key);
+      if (v != tok_config->end() && v->is_boolean()) *flag = v->get<bool>();
+    }
+    const auto tmpl = tok_config->find("chat_template");
+    if (tmpl != tok_config->end() && tmpl->is_string()) {
+      chat_template = tmpl->get<std::string>();
+    }
+  }
+  w.AddString("tokenizer.ggml.model", "llama");
+  w.AddString("tokenizer.ggml.pre", "default");
+  w.AddStringArray("tokenizer.ggml.tokens", tokens);
+  w.AddArray("tokenizer.ggml.scores", scores);
+  w.AddArray("tokenizer.ggml.token_type", types);
+  if (bos >= 0) {
+    w.AddU32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(bos));
+  }
+  if (eos >= 0) {
+    w.AddU32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(eos));
+  }
+  if (model.unk_id >= 0 && size_t(model.unk_id) < vocab) {
+    w.AddU32("tokenizer.ggml.unknown_token_id",
+             static_cast<uint32_t>(model.unk_id));
+  }
+  w.AddBool("tokenizer.ggml.add_bos_token", add_bos && bos >= 0);
+  w.AddBool("tokenizer.ggml.add_eos_token", add_eos && eos >= 0);
+  if (!chat_template.empty()) {
+    w.AddString("tokenizer.chat_template", chat_template);
+  }
+}
+
 inline std::vector<uint8_t> EncodeFloats(io::GgmlType type,
                                          std::span<const float> x,
                                          std::span<const int64_t> ne) {
@@ -239,7 +325,7 @@ inline std::vector<uint8_t> EncodeFloats(io::GgmlType type,
 // BitNetForCausalLM → arch bitnet-b1.58; LlamaForCausalLM with bitnet
 // quantization → arch llama as bitnet.cpp writes it (no sub-norms, q/k
 // rows permuted for interleaved RoPE, output when untied); 1bitLLM's
-// folders are refused.
+// BitnetForCausalLM → arch bitnet (sub-norms, tied, SentencePiece vocab).
 // Projections keep the folder's ternary values and α (TQ: α rounded to
 // fp16, as the format stores it); norms are F32. Throws FormatError for bad
 // input files and UsageError when a shape does not fit the chosen types
@@ -248,16 +334,15 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
                                      const ConvertOptions& options = {}) {
   HfCheckpoint ckpt = HfCheckpoint::Open(hf_folder);
   const ModelConfig config = ckpt.config();
-  if (config.family == ModelFamily::kOneBitLlm) {
-    throw FormatError("config.json: a " +
-                      std::string(ModelFamilyName(config.family)) +
-                      " checkpoint; convert writes BitNetForCausalLM (GGUF "
-                      "arch bitnet-b1.58) and LlamaForCausalLM (arch llama) "
-                      "only");
-  }
   // The Llama family as bitnet.cpp's converter writes it: arch llama, no
   // sub-norms, q/k rows permuted for interleaved RoPE (docs/model.md §5.3).
   const bool llama = config.family == ModelFamily::kLlamaBitNet;
+  // 1bitLLM as llama.cpp and ik_llama read it: arch bitnet (SiLU, the
+  // sub-norms as attn_sub_norm / ffn_sub_norm, the head tied to token_embd),
+  // the absmean-ternarized latent weights with α inside each tensor, and a
+  // SentencePiece vocabulary. Not bitnet.cpp's current converter's
+  // bitnet-b1.58, whose graph is relu² (docs/model.md §5.1).
+  const bool onebit = config.family == ModelFamily::kOneBitLlm;
   config.Validate("config.json");
   const Dims& d = config.dims;
   const size_t h = d.hidden, f = d.ffn, vocab = d.vocab;
@@ -272,7 +357,7 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
   }
 
   io::GgufWriter w;
-  const std::string arch = llama ? "llama" : "bitnet-b1.58";
+  const std::string arch = llama ? "llama" : onebit ? "bitnet" : "bitnet-b1.58";
   const std::string p = arch + ".";
   std::string name = options.name;
   if (name.empty()) {
@@ -303,7 +388,11 @@ inline io::GgufWriter MakeGgufFromHf(const std::filesystem::path& hf_folder,
   w.AddF32(p + "rope.freq_base", static_cast<float>(config.rope_theta));
   w.AddU32("general.file_type", detail::FileTypeOf(options.weight_type));
   w.AddU32("general.quantization_version", 2);
-  detail::AddTokenizerMetadata(w, hf_folder, config);
+  if (HfFolderHasSentencePiece(hf_folder)) {
+    detail::AddSentencePieceMetadata(w, hf_folder, config);
+  } else {
+    detail::AddTokenizerMetadata(w, hf_folder, config);
+  }
 
   const uint64_t total_values =
       uint64_t{vocab} * h * (config.tie_word_embeddings ? 1 : 2) + h +

@@ -127,6 +127,26 @@ class Decoder:
         return self.head(rms_norm(h, self.final_norm, self.eps))
 
 
+def q8_0_grid(rng, shape, std):
+    """Random float32 values that a Q8_0 tensor (llama.cpp: blocks of 32 values along the row, one fp16
+    d = max|x| / 127, codes round(x / d)) holds exactly, and bf16 and fp16 too: per block, int8 codes
+    scaled so that one of them is +-127, times d = a power of two near std * 2.2 / 127 (max|x| of 32
+    normal values is about 2.2 std). Embeddings and heads made of these survive the peers'
+    --token-embedding-type / --output-tensor-type q8_0 unchanged, half the bytes of F16."""
+    g = rng.standard_normal(shape).reshape(-1, 32)
+    codes = np.rint(g / np.abs(g).max(axis=1, keepdims=True) * 127.0)
+    d = 2.0 ** np.round(np.log2(std * 2.2 / 127.0))
+    return (codes * d).reshape(shape).astype(np.float32)
+
+
+def top2_gap(logits):
+    """The smallest gap between the largest and second largest logit of any row, as a fraction of that
+    row's range (logits: a list of [n, vocab] arrays). A file within tolerance t of the reference keeps
+    its argmax at every position when this is more than 2 t."""
+    gaps = [(s[:, -1] - s[:, -2]) / (s[:, -1] - s[:, 0]) for s in (np.sort(c, axis=1) for c in logits)]
+    return float(min(g.min() for g in gaps))
+
+
 def write_safetensors(path, tensors):
     """tensors: list of (name, dtype string, shape, bytes), written in that order."""
     header, offset = {}, 0
