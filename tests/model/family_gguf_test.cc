@@ -117,11 +117,15 @@ TEST_CASE("GGUF arch bitnet (1bitLLM): sign weights × .scale, tied head") {
   });
 }
 
-TEST_CASE(
-    "GGUF arch bitnet: the SentencePiece vocabulary tokenizes as the "
-    "tokenizer.model") {
-  const ModelTokenizer from_gguf = LoadTokenizer(kOneBitGguf);
-  const ModelTokenizer from_hf = LoadTokenizer(kOneBit);
+// A GGUF's SentencePiece vocabulary against the folder's tokenizer.model
+// (the 1bitLLM fixtures': 512 ids, BOS 1, EOS 2): every text of
+// tokenizer_cases.json gets the same ids with specials parsed, and also
+// without when `control_as_folder` (the file types the folder's special
+// added tokens CONTROL, as ternary's convert does; llama.cpp's converter
+// types them USER_DEFINED, matched either way).
+void CheckSameSentencePiece(const ModelTokenizer& from_gguf,
+                            const ModelTokenizer& from_hf,
+                            bool control_as_folder) {
   CHECK(from_gguf.tokenizer.is_sentencepiece());
   CHECK(from_gguf.tokenizer.vocab_size() == 512);
   CHECK(from_gguf.tokenizer.bos_id() == 1);
@@ -133,7 +137,27 @@ TEST_CASE(
     for (const auto& c : j[set]) {
       const std::string text = c["text"];
       INFO("text: " << text);
-      CHECK(from_gguf.tokenizer.Encode(text) == from_hf.tokenizer.Encode(text));
+      for (const bool special : {true, false}) {
+        if (!special && !control_as_folder) break;
+        CHECK(from_gguf.tokenizer.Encode(text, {.parse_special = special}) ==
+              from_hf.tokenizer.Encode(text, {.parse_special = special}));
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "GGUF arch bitnet: the SentencePiece vocabulary tokenizes as the "
+    "tokenizer.model") {
+  const ModelTokenizer from_gguf = LoadTokenizer(kOneBitGguf);
+  const ModelTokenizer from_hf = LoadTokenizer(kOneBit);
+  CheckSameSentencePiece(from_gguf, from_hf, /*control_as_folder=*/false);
+  const auto j =
+      nlohmann::json::parse(std::ifstream(kOneBit / "tokenizer_cases.json"));
+  for (const char* set : {"cases", "added_cases"}) {
+    for (const auto& c : j[set]) {
+      const std::string text = c["text"];
+      INFO("text: " << text);
       // The library's ids treat "<s>" as text; transformers' added-token
       // ids parse specials.
       CHECK(from_gguf.tokenizer.Encode(
@@ -294,25 +318,8 @@ TEST_CASE("convert: a 1bitLLM folder to arch bitnet") {
   // The vocabulary written tokenizes as the folder's tokenizer.model.
   const auto file = test::TempDir("onebit_convert") / "conv.gguf";
   ConvertHfToGguf(dir, file);
-  const ModelTokenizer from_gguf = LoadTokenizer(file);
-  const ModelTokenizer from_hf = LoadTokenizer(dir);
-  CHECK(from_gguf.tokenizer.is_sentencepiece());
-  CHECK(from_gguf.tokenizer.vocab_size() == 512);
-  CHECK(from_gguf.tokenizer.bos_id() == 1);
-  CHECK(from_gguf.tokenizer.eos_id() == 2);
-  CHECK(from_gguf.add_bos);
-  const auto j =
-      nlohmann::json::parse(std::ifstream(kOneBit / "tokenizer_cases.json"));
-  for (const char* set : {"cases", "added_cases"}) {
-    for (const auto& c : j[set]) {
-      const std::string text = c["text"];
-      INFO("text: " << text);
-      for (const bool special : {false, true}) {
-        CHECK(from_gguf.tokenizer.Encode(text, {.parse_special = special}) ==
-              from_hf.tokenizer.Encode(text, {.parse_special = special}));
-      }
-    }
-  }
+  CheckSameSentencePiece(LoadTokenizer(file), LoadTokenizer(dir),
+                         /*control_as_folder=*/true);
   std::filesystem::remove_all(file.parent_path());
 }
 

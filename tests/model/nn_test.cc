@@ -66,7 +66,7 @@ TEST_CASE("RmsNorm matches x / sqrt(mean(x^2) + eps) * g") {
 
 TEST_CASE("Rotary matches the split-half formula") {
   std::mt19937 rng{1234};
-  for (size_t head_dim : {2, 64, 128}) {
+  for (size_t head_dim : {2, 64, 96, 100, 128, 256}) {
     const double base = 500000.0;
     const size_t heads = 3, table = 40;
     nn::Rotary<> rope(head_dim, base, table);
@@ -179,6 +179,8 @@ TEST_CASE("Attention matches a naive O(n^2) reference") {
     CheckAttention<kDynamic>({6, 2, 64}, 37, 5, p);   // > one query block
     CheckAttention<kDynamic>({4, 4, 16}, 20, 0, p);   // MHA
     CheckAttention<kDynamic>({20, 5, 128}, 3, 2, p);  // 2B4T shape
+    CheckAttention<kDynamic>({8, 4, 256}, 9, 3, p);   // Falcon3 shape
+    CheckAttention<kDynamic>({16, 16, 96}, 5, 1, p);  // 1bitLLM large
     CheckAttention<kDynamic>({2, 1, 6}, 50, 17, p);   // MQA, odd head_dim
   }
 }

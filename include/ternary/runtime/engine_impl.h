@@ -63,24 +63,22 @@ class ProgressSource {
       requires(S& s) {
     s.PackedI2S(id, rows, cols);
   }
-  {
-    auto p = source_.PackedI2S(id, rows, cols);
-    if (p) Add(uint64_t{rows} * cols);
-    return p;
-  }
+  { return Lent(source_.PackedI2S(id, rows, cols), rows, cols); }
   auto HeadBlocks(TensorId id, size_t rows, size_t cols) const requires
       requires(S& s) {
     s.HeadBlocks(id, rows, cols);
   }
-  {
-    auto b = source_.HeadBlocks(id, rows, cols);
-    if (b) Add(uint64_t{rows} * cols);
-    return b;
-  }
+  { return Lent(source_.HeadBlocks(id, rows, cols), rows, cols); }
   auto Retain() const requires requires(S& s) { s.Retain(); }
   { return source_.Retain(); }
 
  private:
+  // A tensor the source lends in place (an optional): counted if lent.
+  template <class T>
+  T Lent(T tensor, size_t rows, size_t cols) const {
+    if (tensor) Add(uint64_t{rows} * cols);
+    return tensor;
+  }
   void Add(uint64_t n) const {
     done_ += n;
     if (callback_) callback_(std::min(done_, total_), total_);
