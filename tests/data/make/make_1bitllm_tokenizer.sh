@@ -20,11 +20,15 @@ OUT=${1:-$ROOT/tests/data/families/1bitllm}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
-spm_train --input="$ROOT/models/tiny-shakespeare/heldout.txt" --model_prefix="$WORK/tok" \
+# Trained inside $WORK from a copy, so that the file names the model records
+# (trainer_spec input and model_prefix) are "heldout.txt" and "tok", not paths
+# of this machine.
+cp "$ROOT/models/tiny-shakespeare/heldout.txt" "$WORK/heldout.txt"
+(cd "$WORK" && spm_train --input=heldout.txt --model_prefix=tok \
   --model_type=bpe --vocab_size=510 --byte_fallback=true --split_digits=true \
   --add_dummy_prefix=true --remove_extra_whitespaces=false --normalization_rule_name=identity \
   --allow_whitespace_only_pieces=true --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 \
-  --character_coverage=0.99995 --max_sentence_length=4192 --num_threads=1 >"$WORK/log" 2>&1
+  --character_coverage=0.99995 --max_sentence_length=4192 --num_threads=1 >log 2>&1)
 cp "$WORK/tok.model" "$OUT/tokenizer.model"
 /usr/bin/python3 - "$OUT" <<'PYEOF'
 import json, os, sys
