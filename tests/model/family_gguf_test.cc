@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -117,6 +118,21 @@ TEST_CASE("GGUF arch bitnet (1bitLLM): sign weights × .scale, tied head") {
   });
 }
 
+// f(set, text, case) for every case of the 1bitLLM fixture's
+// tokenizer_cases.json ("cases", then "added_cases").
+template <class F>
+void ForEachTokenizerCase(F f) {
+  const auto j =
+      nlohmann::json::parse(std::ifstream(kOneBit / "tokenizer_cases.json"));
+  for (const char* set : {"cases", "added_cases"}) {
+    for (const auto& c : j[set]) {
+      const std::string text = c["text"];
+      INFO("text: " << text);
+      f(std::string_view(set), text, c);
+    }
+  }
+}
+
 // A GGUF's SentencePiece vocabulary against the folder's tokenizer.model
 // (the 1bitLLM fixtures': 512 ids, BOS 1, EOS 2): every text of
 // tokenizer_cases.json gets the same ids with specials parsed, and also
@@ -131,19 +147,14 @@ void CheckSameSentencePiece(const ModelTokenizer& from_gguf,
   CHECK(from_gguf.tokenizer.bos_id() == 1);
   CHECK(from_gguf.tokenizer.eos_id() == 2);
   CHECK(from_gguf.add_bos);
-  const auto j =
-      nlohmann::json::parse(std::ifstream(kOneBit / "tokenizer_cases.json"));
-  for (const char* set : {"cases", "added_cases"}) {
-    for (const auto& c : j[set]) {
-      const std::string text = c["text"];
-      INFO("text: " << text);
-      for (const bool special : {true, false}) {
-        if (!special && !control_as_folder) break;
-        CHECK(from_gguf.tokenizer.Encode(text, {.parse_special = special}) ==
-              from_hf.tokenizer.Encode(text, {.parse_special = special}));
-      }
-    }
-  }
+  ForEachTokenizerCase(
+      [&](std::string_view, const std::string& text, const nlohmann::json&) {
+        for (const bool special : {true, false}) {
+          if (!special && !control_as_folder) break;
+          CHECK(from_gguf.tokenizer.Encode(text, {.parse_special = special}) ==
+                from_hf.tokenizer.Encode(text, {.parse_special = special}));
+        }
+      });
 }
 
 TEST_CASE(
@@ -152,19 +163,13 @@ TEST_CASE(
   const ModelTokenizer from_gguf = LoadTokenizer(kOneBitGguf);
   const ModelTokenizer from_hf = LoadTokenizer(kOneBit);
   CheckSameSentencePiece(from_gguf, from_hf, /*control_as_folder=*/false);
-  const auto j =
-      nlohmann::json::parse(std::ifstream(kOneBit / "tokenizer_cases.json"));
-  for (const char* set : {"cases", "added_cases"}) {
-    for (const auto& c : j[set]) {
-      const std::string text = c["text"];
-      INFO("text: " << text);
-      // The library's ids treat "<s>" as text; transformers' added-token
-      // ids parse specials.
-      CHECK(from_gguf.tokenizer.Encode(
-                text, {.parse_special = std::string(set) != "cases"}) ==
-            c["ids"].get<std::vector<int32_t>>());
-    }
-  }
+  ForEachTokenizerCase([&](std::string_view set, const std::string& text,
+                           const nlohmann::json& c) {
+    // The library's ids treat "<s>" as text; transformers' added-token
+    // ids parse specials.
+    CHECK(from_gguf.tokenizer.Encode(text, {.parse_special = set != "cases"}) ==
+          c["ids"].get<std::vector<int32_t>>());
+  });
   // The GGUF types the added tokens USER_DEFINED (llama.cpp's converter):
   // <pad> is then matched even without parse_special, as llama.cpp does;
   // the folder's special_tokens_map.json makes it a control token.
