@@ -2,6 +2,7 @@
 // (docs/numerics.md §2-§5, docs/formats.md §4).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -68,6 +69,40 @@ TEST_CASE("TopKInt8 keeps the larger half, ties to the lower index") {
   CHECK(s.sum == 32);
   // Odd length keeps ⌈n/2⌉.
   CHECK(Codes<TopKInt8>({1, 2, 3}) == std::vector<int>{0, 85, 127});
+}
+
+// Against the definition written out: rank every entry by |x| (larger first,
+// then lower index first) with a full sort, keep the first ⌈n/2⌉, int8
+// absmax the rest to zero. Many ties (values from a few levels), both signs.
+TEST_CASE("TopKInt8 equals a full sort of |x| with ties to the lower index") {
+  std::mt19937 rng(11);
+  for (const size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{8},
+                         size_t{255}, size_t{2560}, size_t{6912}}) {
+    for (const int levels : {3, 50, 100000}) {
+      CAPTURE(n);
+      CAPTURE(levels);
+      std::uniform_int_distribution<int> level(-levels, levels);
+      std::vector<float> x(n);
+      for (float& v : x) v = 0.01f * float(level(rng));
+      std::vector<int8_t> dense(n), got(n);
+      const ActScale d = Int8AbsMax::Quantize(x.data(), n, dense.data());
+      const ActScale s = TopKInt8::Quantize(x.data(), n, got.data());
+      std::vector<size_t> rank(n);
+      for (size_t i = 0; i < n; ++i) rank[i] = i;
+      std::stable_sort(rank.begin(), rank.end(), [&](size_t a, size_t b) {
+        return std::fabs(x[a]) > std::fabs(x[b]);
+      });
+      std::vector<int8_t> want = dense;
+      int32_t sum = 0;
+      for (size_t r = 0; r < n; ++r) {
+        if (r >= (n + 1) / 2) want[rank[r]] = 0;
+        sum += want[rank[r]];
+      }
+      CHECK(got == want);
+      CHECK(s.sum == sum);
+      CHECK(s.scale == d.scale);
+    }
+  }
 }
 
 TEST_CASE("A8 and A4 pick the a4.8 quantizer per BitLinear input") {
