@@ -4,9 +4,12 @@
 #define TERNARY_QUANT_ACTIVATION_H_
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -97,25 +100,55 @@ struct TopKInt8 {
   static constexpr int kBits = 8;
   static constexpr int kMaxAbs = 128;
 
-  // `order` is scratch (n indices), owned by the caller so that nothing
-  // is held between calls (QuantizedActs keeps one).
+  // `order` is scratch (n values), owned by the caller so that nothing is
+  // held between calls (QuantizedActs keeps one). The kept set follows from
+  // the ⌈n/2⌉-th largest |x| alone: every entry above it, then the entries
+  // equal to it in index order until ⌈n/2⌉ are kept. That value is found by
+  // a radix select on |x|'s float bits (for non-negative floats the integer
+  // order is the float order): a histogram of the top 11 bits (exponent and
+  // 3 mantissa bits) picks its bucket, and only that bucket's entries are
+  // ordered (an nth_element of all n entries took 13 % of A4's prefill).
   static ActScale Quantize(const float* x, size_t n, int8_t* q,
                            std::vector<uint32_t>& order) {
     const ActScale dense = Int8AbsMax::Quantize(x, n, q);
-    if (n == 0) return dense;
-    order.resize(n);
-    for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
     const size_t keep = (n + 1) / 2;
-    // Strict weak order: larger |x| first, then lower index first.
-    std::nth_element(order.begin(), order.begin() + static_cast<long>(keep),
-                     order.end(), [x](uint32_t a, uint32_t b) {
-                       const float fa = std::fabs(x[a]), fb = std::fabs(x[b]);
-                       return fa != fb ? fa > fb : a < b;
-                     });
+    if (keep == n) return dense;  // n <= 1
+    auto abs_bits = [x](size_t i) {
+      const float a = std::fabs(x[i]);
+      uint32_t b;
+      std::memcpy(&b, &a, sizeof b);
+      return b;
+    };
+    constexpr int kShift = 20;  // 32 − 1 sign bit (0) − 11 bits
+    std::array<uint32_t, (1u << (31 - kShift))> histogram{};
+    order.resize(n);
+    uint32_t* key = order.data();
+    for (size_t i = 0; i < n; ++i) {
+      key[i] = abs_bits(i);
+      ++histogram[key[i] >> kShift];
+    }
+    // The bucket holding the keep-th largest, and its rank there.
+    size_t rank = keep, bucket = histogram.size() - 1;
+    while (histogram[bucket] < rank) rank -= histogram[bucket--];
+    size_t m = 0;  // that bucket's keys, moved to the front
+    for (size_t i = 0; i < n; ++i) {
+      if ((key[i] >> kShift) == bucket) key[m++] = key[i];
+    }
+    std::nth_element(key, key + (rank - 1), key + m, std::greater<uint32_t>());
+    const uint32_t kth = key[rank - 1];
+    size_t above = 0;
+    for (size_t i = 0; i < n; ++i) above += abs_bits(i) > kth;
+    size_t ties_kept = keep - above;  // entries equal to kth still kept
     int32_t sum = dense.sum;
-    for (size_t i = keep; i < n; ++i) {
-      sum -= q[order[i]];
-      q[order[i]] = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t b = abs_bits(i);
+      if (b > kth) continue;
+      if (b == kth && ties_kept > 0) {
+        --ties_kept;
+        continue;
+      }
+      sum -= q[i];
+      q[i] = 0;
     }
     return {dense.scale, sum};
   }
