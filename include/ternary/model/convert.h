@@ -155,19 +155,13 @@ inline void AddTokenizerMetadata(io::GgufWriter& w,
     merges.push_back(std::move(s));
   }
 
-  bool add_bos = true;
+  const HfTokenizerConfig tc =
+      ReadHfTokenizerConfig(ReadOptionalJson(dir / "tokenizer_config.json"));
+  const bool add_bos = tc.add_bos.value_or(true);
   // 2B4T's trained template where the file has none; other families'
   // files carry theirs (or none).
-  std::string chat_template(
-      config.family == ModelFamily::kBitNet ? kBitNetChatTemplate : "");
-  if (const auto tc = ReadOptionalJson(dir / "tokenizer_config.json")) {
-    const auto add = tc->find("add_bos_token");
-    if (add != tc->end() && add->is_boolean()) add_bos = add->get<bool>();
-    const auto tmpl = tc->find("chat_template");
-    if (tmpl != tc->end() && tmpl->is_string()) {
-      chat_template = tmpl->get<std::string>();
-    }
-  }
+  const std::string chat_template = tc.chat_template.value_or(std::string(
+      config.family == ModelFamily::kBitNet ? kBitNetChatTemplate : ""));
   // bos/eos: config.json, else the Llama 3 names.
   auto find_id = [&](int64_t configured, std::string_view name) -> int64_t {
     if (configured >= 0) return configured;
@@ -224,10 +218,9 @@ inline void AddSentencePieceMetadata(io::GgufWriter& w,
                                      const std::filesystem::path& dir,
                                      const ModelConfig& config) {
   const std::filesystem::path file = dir / "tokenizer.model";
-  constexpr io::FileLimit kLimit{64 * io::kMiB, "a SentencePiece model"};
-  const SpmModelProto model =
-      ParseSpmModelProto(io::ReadFile(file, kLimit), file.string());
+  const SpmModelProto model = ReadSpmModel(file);
   const auto tok_config = ReadOptionalJson(dir / "tokenizer_config.json");
+  const HfTokenizerConfig tc = ReadHfTokenizerConfig(tok_config);
   const size_t vocab = static_cast<size_t>(config.dims.vocab);
   if (model.pieces.size() > vocab) {
     throw FormatError(
@@ -265,19 +258,6 @@ inline void AddSentencePieceMetadata(io::GgufWriter& w,
   };
   const int64_t bos = id_or(config.bos_token_id, model.bos_id);
   const int64_t eos = id_or(config.eos_token_id, model.eos_id);
-  bool add_bos = true, add_eos = false;
-  std::string chat_template;
-  if (tok_config) {
-    for (auto& [key, flag] : {std::pair{"add_bos_token", &add_bos},
-                              std::pair{"add_eos_token", &add_eos}}) {
-      const auto v = tok_config->find(key);
-      if (v != tok_config->end() && v->is_boolean()) *flag = v->get<bool>();
-    }
-    const auto tmpl = tok_config->find("chat_template");
-    if (tmpl != tok_config->end() && tmpl->is_string()) {
-      chat_template = tmpl->get<std::string>();
-    }
-  }
   w.AddString("tokenizer.ggml.model", "llama");
   w.AddString("tokenizer.ggml.pre", "default");
   w.AddStringArray("tokenizer.ggml.tokens", tokens);
@@ -293,10 +273,12 @@ inline void AddSentencePieceMetadata(io::GgufWriter& w,
     w.AddU32("tokenizer.ggml.unknown_token_id",
              static_cast<uint32_t>(model.unk_id));
   }
-  w.AddBool("tokenizer.ggml.add_bos_token", add_bos && bos >= 0);
-  w.AddBool("tokenizer.ggml.add_eos_token", add_eos && eos >= 0);
-  if (!chat_template.empty()) {
-    w.AddString("tokenizer.chat_template", chat_template);
+  w.AddBool("tokenizer.ggml.add_bos_token",
+            tc.add_bos.value_or(true) && bos >= 0);
+  w.AddBool("tokenizer.ggml.add_eos_token",
+            tc.add_eos.value_or(false) && eos >= 0);
+  if (!tc.chat_template.value_or("").empty()) {
+    w.AddString("tokenizer.chat_template", *tc.chat_template);
   }
 }
 

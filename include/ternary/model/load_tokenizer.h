@@ -283,6 +283,36 @@ inline bool HfFolderHasSentencePiece(const std::filesystem::path& dir) {
 
 namespace detail {
 
+// What tokenizer_config.json says of a prompt: add_bos_token and
+// add_eos_token (booleans) and the Jinja chat_template (a string), each
+// unset when absent or of another type. The loader and convert read it
+// alike.
+struct HfTokenizerConfig {
+  std::optional<bool> add_bos, add_eos;
+  std::optional<std::string> chat_template;
+};
+inline HfTokenizerConfig ReadHfTokenizerConfig(
+    const std::optional<nlohmann::json>& tok_config) {
+  HfTokenizerConfig out;
+  if (!tok_config) return out;
+  for (auto& [key, flag] : {std::pair{"add_bos_token", &out.add_bos},
+                            std::pair{"add_eos_token", &out.add_eos}}) {
+    const auto v = tok_config->find(key);
+    if (v != tok_config->end() && v->is_boolean()) *flag = v->get<bool>();
+  }
+  const auto tmpl = tok_config->find("chat_template");
+  if (tmpl != tok_config->end() && tmpl->is_string()) {
+    out.chat_template = tmpl->get<std::string>();
+  }
+  return out;
+}
+
+// A folder's tokenizer.model, parsed (size-limited read).
+inline SpmModelProto ReadSpmModel(const std::filesystem::path& file) {
+  constexpr io::FileLimit kLimit{64 * io::kMiB, "a SentencePiece model"};
+  return ParseSpmModelProto(io::ReadFile(file, kLimit), file.string());
+}
+
 // The added tokens of a SentencePiece folder beyond the model's pieces:
 // added_tokens.json {text: id} and tokenizer_config.json's
 // added_tokens_decoder {id: {content, special}}. A token is special when
@@ -384,9 +414,7 @@ inline ModelTokenizer TokenizerFromHfFolder(
     try {
       if (spm) {
         const std::filesystem::path file = dir / "tokenizer.model";
-        constexpr io::FileLimit kLimit{64 * io::kMiB, "a SentencePiece model"};
-        const std::string bytes = io::ReadFile(file, kLimit);
-        const SpmModelProto model = ParseSpmModelProto(bytes, file.string());
+        const SpmModelProto model = detail::ReadSpmModel(file);
         return Tokenizer::FromSentencePieceModel(
             model, detail::HfAddedTokens(dir, tok_config, model.pieces.size()),
             topt.special_ids, file.string());
@@ -399,17 +427,10 @@ inline ModelTokenizer TokenizerFromHfFolder(
                         (dir / "config.json").string() + ")");
     }
   };
-  ModelTokenizer out{.tokenizer = read(), .add_bos = true, .chat_template = {}};
-  if (tok_config) {
-    const auto add = tok_config->find("add_bos_token");
-    if (add != tok_config->end() && add->is_boolean()) {
-      out.add_bos = add->get<bool>();
-    }
-    const auto tmpl = tok_config->find("chat_template");
-    if (tmpl != tok_config->end() && tmpl->is_string()) {
-      out.chat_template = tmpl->get<std::string>();
-    }
-  }
+  detail::HfTokenizerConfig tc = detail::ReadHfTokenizerConfig(tok_config);
+  ModelTokenizer out{.tokenizer = read(),
+                     .add_bos = tc.add_bos.value_or(true),
+                     .chat_template = tc.chat_template.value_or("")};
   if (out.add_bos && out.tokenizer.bos_id() < 0) out.add_bos = false;
   return out;
 }
