@@ -714,6 +714,7 @@ class Server {
       const std::vector<ChatMessage> messages = Messages(body);
       p.tokens = engine_.Tokenize(engine_.ChatPrompt(messages),
                                   /*add_bos=*/true, /*parse_special=*/true);
+      AppendChatStops(engine_.chat_template(), o.stop);
     } else {
       const json* prompt = f.Get("prompt");
       if (!prompt) Fields::Fail("prompt", "is required");

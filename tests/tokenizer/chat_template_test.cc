@@ -86,6 +86,11 @@ TEST_CASE("the plain format") {
   CHECK(ChatTemplateName(ChatTemplate::kPlain) == "plain");
   REQUIRE(ChatStopStrings(ChatTemplate::kPlain).size() == 1);
   CHECK(ChatStopStrings(ChatTemplate::kPlain)[0] == "\nUser:");
+  std::vector<std::string> stops = {"END"};
+  AppendChatStops(ChatTemplate::kPlain, stops);
+  CHECK(stops == std::vector<std::string>{"END", "\nUser:"});
+  AppendChatStops(ChatTemplate::kChatML, stops);
+  CHECK(stops.size() == 2);
   for (ChatTemplate t : {ChatTemplate::kHuggingFace, ChatTemplate::kLlama3,
                          ChatTemplate::kFalcon3, ChatTemplate::kChatML}) {
     CHECK(ChatStopStrings(t).empty());  // they end with an end token

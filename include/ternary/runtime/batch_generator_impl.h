@@ -106,8 +106,7 @@ std::optional<BatchGenerator::Id> BatchGenerator::Submit(BatchRequest request) {
   } else if (!request.messages.empty()) {
     tokens = runtime_detail::FitChat(engine_, request.messages,
                                      request.options.add_bos, dropped);
-    request.options =
-        runtime_detail::WithChatStops(engine_, std::move(request.options));
+    AppendChatStops(engine_.chat_template(), request.options.stop);
   } else {
     tokens = engine_.Tokenize(request.prompt, request.options.add_bos,
                               request.options.parse_special);

@@ -476,9 +476,10 @@ GenerateResult Engine::Chat(std::span<const ChatMessage> messages,
   size_t dropped = 0;
   const std::vector<int32_t> ids =
       runtime_detail::FitChat(*this, messages, options.add_bos, dropped);
+  GenerateOptions with_stops = options;
+  AppendChatStops(chat_template_, with_stops.stop);
   GenerateResult r =
-      Generate(std::span<const int32_t>(ids),
-               runtime_detail::WithChatStops(*this, options), on_text);
+      Generate(std::span<const int32_t>(ids), with_stops, on_text);
   r.dropped_messages = dropped;
   return r;
 }

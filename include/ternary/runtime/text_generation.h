@@ -78,16 +78,6 @@ inline std::vector<int32_t> FitChat(const Engine& engine,
   return ids;
 }
 
-// A chat reply's options: the caller's stop strings and those the chat
-// format needs (ChatStopStrings).
-inline GenerateOptions WithChatStops(const Engine& engine,
-                                     GenerateOptions options) {
-  for (std::string_view s : ChatStopStrings(engine.chat_template())) {
-    options.stop.emplace_back(s);
-  }
-  return options;
-}
-
 // One text being generated: Engine::Generate's loop, one token per Next.
 //
 //   TextGeneration gen(engine, prompt, options, on_text);

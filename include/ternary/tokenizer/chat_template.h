@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ternary/tokenizer/utf8.h"
 #include "ternary/util/error.h"
@@ -229,6 +230,16 @@ inline std::span<const std::string_view> ChatStopStrings(
   static constexpr std::string_view kPlainStops[] = {"\nUser:"};
   if (chat_template == ChatTemplate::kPlain) return kPlainStops;
   return {};
+}
+
+// Adds the format's ChatStopStrings to a reply's stop strings: every way a
+// chat reply is generated (Engine::Chat, BatchGenerator's messages, the
+// server's chat completions) calls this.
+inline void AppendChatStops(ChatTemplate chat_template,
+                            std::vector<std::string>& stops) {
+  for (std::string_view s : ChatStopStrings(chat_template)) {
+    stops.emplace_back(s);
+  }
 }
 
 }  // namespace ternary
