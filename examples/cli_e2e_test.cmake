@@ -539,6 +539,21 @@ elseif(PART STREQUAL "gguf")
   run_cli(0 bench -m ${G} -p 8 -n 4 -r 1 --json -t 1)
   string(JSON tg GET "${out}" tg4_tps)
 
+  # I2_S written by bitnet.cpp built for Arm (64-value blocks, nothing in
+  # the file says so): with --i2s-layout arm the same logits as the x86
+  # build's file of the same checkpoint; read as x86, other weights.
+  set(peers ${MODEL}/../../tests/data/families/llama_peers)
+  run_cli(0 logits -m ${peers}/bitnet.cpp-i2_s.gguf --ids 1,20,300 -t 1)
+  set(x86_logits "${out}")
+  run_cli(0 logits -m ${peers}/bitnet.cpp-arm-i2_s.gguf --ids 1,20,300 -t 1 --i2s-layout arm)
+  expect_equal("${out}" "${x86_logits}" "--i2s-layout arm: the x86 file's logits")
+  run_cli(0 logits -m ${peers}/bitnet.cpp-arm-i2_s.gguf --ids 1,20,300 -t 1)
+  if(out STREQUAL x86_logits)
+    message(FATAL_ERROR "the Arm file read as x86 gave the x86 file's logits")
+  endif()
+  run_cli(2 logits -m ${peers}/bitnet.cpp-arm-i2_s.gguf --ids 1 --i2s-layout mips)
+  expect_match("${err}" "--i2s-layout must be one of x86, arm, got 'mips'" "--i2s-layout mips")
+
 elseif(PART STREQUAL "hostile_inputs")
   # Special files, huge or deeply nested inputs, argument-sized allocations.
   # Every file the program reads is a regular file of bounded size

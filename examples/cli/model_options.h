@@ -29,6 +29,7 @@
 #include "ternary/model/load_tokenizer.h"
 #include "ternary/model/sampling.h"
 #include "ternary/nn/embedding.h"
+#include "ternary/quant/i2s_layout.h"
 #include "ternary/util/error.h"
 
 namespace ternary::cli {
@@ -53,6 +54,12 @@ inline constexpr std::string_view kModelOptionsHelp =
     "  --no-mmap            copy a GGUF's I2_S weights into memory instead of "
     "using\n"
     "                       them in place from the mapped file\n"
+    "  --i2s-layout x86|arm I2_S block layout of a GGUF (files do not record "
+    "it): x86\n"
+    "                       (default; 128-value blocks, every published "
+    "file) or arm\n"
+    "                       (64-value blocks: llama-quantize of bitnet.cpp "
+    "built for Arm)\n"
     "  --log-disable        no informational lines on stderr (errors "
     "still)\n"
     "  -v, --verbose        more detail on stderr, where a subcommand has "
@@ -127,6 +134,13 @@ inline std::optional<std::filesystem::path> DefaultModelPath() {
   return std::nullopt;
 }
 
+// "x86", "arm" (--i2s-layout).
+inline quant::I2SLayout ParseI2SLayout(const std::string& s) {
+  if (const auto l = quant::ParseI2SLayout(s)) return *l;
+  throw UsageError("--i2s-layout must be one of " +
+                   std::string(quant::kI2SLayoutNames) + ", got '" + s + "'");
+}
+
 // "auto", "f32", "bf16", "f16", "q8", "q6_k", "q4_0" (--head).
 inline nn::HeadPrecision ParseHeadPrecision(const std::string& s) {
   if (const auto p = nn::ParseHeadPrecision(s)) return *p;
@@ -185,7 +199,8 @@ inline void AcceptIgnoredLlamaFlags(Args& args) {
        "CPU engine, threads are not placed by NUMA node");
 }
 
-// -m, --packing, --act, --head, -t, --no-mmap, --log-disable, -v, and the
+// -m, --packing, --act, --head, -t, --no-mmap, --i2s-layout, --log-disable,
+// -v, and the
 // llama.cpp flags that do not apply here (AcceptIgnoredLlamaFlags).
 struct ModelOptions {
   std::string path;  // empty: none given and no default allowed
@@ -199,6 +214,7 @@ struct ModelOptions {
   // --no-mmap: LoadOptions::map_weights = false (a GGUF's I2_S projections
   // are repacked into memory instead of used in place from the mapped file).
   bool no_mmap = false;
+  quant::I2SLayout i2s_layout = quant::I2SLayout::kX86;  // --i2s-layout
   // --log-disable: informational stderr lines off (also sets LogDisabled()).
   bool log_disable = false;
   bool verbose = false;  // -v, --verbose
@@ -211,6 +227,7 @@ struct ModelOptions {
     if (o.log_disable) LogDisabled() = true;
     o.verbose = args.Flag({"-v", "--verbose"});
     o.no_mmap = args.Flag({"--no-mmap"});
+    o.i2s_layout = ParseI2SLayout(args.String({"--i2s-layout"}, "x86"));
     AcceptIgnoredLlamaFlags(args);
     const std::optional<std::string> m = args.Value({"-m", "--model"});
     o.packing = args.String({"--packing"}, "i2s");

@@ -66,6 +66,48 @@ TEST_CASE("I2_S: docs/formats.md §4.2 example 0x1A and the payload layout") {
   CHECK(d[0] == 0x1A);
 }
 
+// docs/formats.md §4.3, written out here: bitnet.cpp's Arm builds cut the
+// flattened tensor into blocks of 64 values; element j of block b is in byte
+// 16b + j mod 16 at shift 6 − 2·⌊j / 16⌋ (the x86 layout with 16 for 32).
+TEST_CASE("I2_S Arm layout: 64-value blocks decode element by element") {
+  const size_t n = 64 * 5;  // not a multiple of 128: Arm-only
+  const std::vector<int8_t> t = RandomTernary(n, 41);
+  std::vector<uint8_t> p(quant::I2SPayload::Bytes(n), 0xEE);  // stale filler
+  std::fill_n(p.begin(), n / 4, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t b = i / 64, j = i % 64;
+    p[16 * b + j % 16] |=
+        static_cast<uint8_t>((t[i] + 1) << (6 - 2 * (j / 16)));
+  }
+  const uint8_t alpha[4] = {0x00, 0x00, 0xc0, 0x3e};  // 0.375f
+  std::copy_n(alpha, 4, &p[n / 4]);
+  std::vector<int8_t> back(n);
+  CHECK(quant::DecodeI2S(p, back, "x", quant::I2SLayout::kArm) == 0.375f);
+  CHECK(back == t);
+  // Read as the x86 layout it needs whole 128-blocks: a shape error names it.
+  CHECK_THROWS_WITH_AS(quant::DecodeI2S(p, back, "blk.0.attn_q.weight"),
+                       "blk.0.attn_q.weight: I2_S (x86 layout) needs a "
+                       "multiple of 128 values, got 320",
+                       ShapeError);
+  // With 128-multiples both layouts read, as different weights: nothing in
+  // the data tells them apart.
+  const std::vector<int8_t> t2 = RandomTernary(256, 42);
+  std::vector<uint8_t> p2(quant::I2SPayload::Bytes(256));
+  quant::EncodeI2S(t2, 1.0f, p2);
+  std::vector<int8_t> arm(256);
+  quant::DecodeI2S(p2, arm, "x", quant::I2SLayout::kArm);
+  CHECK(arm != t2);
+  // Code 3 is named at its element in the Arm order: byte 16 + 3 at shift
+  // 4 is element 64 + 16 + 3 (block 1, plane 1).
+  p[16 + 3] |= 0x30;
+  CHECK_THROWS_WITH_AS(
+      quant::DecodeI2S(p, back, "blk.1.ffn_down.weight",
+                       quant::I2SLayout::kArm),
+      doctest::Contains("blk.1.ffn_down.weight: corrupt I2_S data: code 3 "
+                        "(not ternary) at element 83"),
+      FormatError);
+}
+
 TEST_CASE("I2_S: every code quadruple round trips, code 3 is corrupt") {
   // 81 quadruples, one per byte position across blocks.
   std::vector<int8_t> t(128 * 3, 0);

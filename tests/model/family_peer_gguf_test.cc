@@ -2,7 +2,8 @@
 // (tests/data/make/make_family_peer_ggufs.sh) from random HF checkpoints
 // whose dims the peers' kernels take (hidden 256, head_dim 128, ffn 512):
 // bitnet.cpp's converter + its fork's llama-quantize (I2_S, TQ1_0, TQ2_0)
-// and ik_llama.cpp's llama-quantize (IQ1_BN, IQ2_BN), of the Llama family
+// (and, built for Arm, I2_S in 64-value blocks) and ik_llama.cpp's
+// llama-quantize (IQ1_BN, IQ2_BN), of the Llama family
 // (tests/data/families/llama_peers, arch llama) and of 1bitLLM
 // (tests/data/families/1bitllm_peers, arch bitnet; ik's files from ik's own
 // converter: sign weights × .scale). Each file holds the HF folder's ternary
@@ -25,6 +26,8 @@
 #include "ternary/model/gguf_checkpoint.h"
 #include "ternary/model/hf_checkpoint.h"
 #include "ternary/model/model.h"
+#include "ternary/model/options.h"
+#include "ternary/quant/i2s_layout.h"
 #include "ternary/quant/tl1.h"
 #include "ternary/quant/tl2.h"
 #include "test_util.h"
@@ -46,16 +49,20 @@ constexpr double kTolerance = 1e-3;
 struct PeerFile {
   const char* name;
   io::GgmlType type;  // of the projections
+  // bitnet.cpp's llama-quantize built for Arm writes I2_S in 64-value
+  // blocks (docs/formats.md §4.3); the file does not say so.
+  quant::I2SLayout i2s_layout = quant::I2SLayout::kX86;
 };
 
 // Every packing on every target; returns the largest gap.
 template <class F>
 double CheckAllPackings(const std::filesystem::path& path,
-                        const std::vector<test::RefCase>& cases) {
+                        const std::vector<test::RefCase>& cases,
+                        const LoadOptions& options = {}) {
   double worst = 0;
   const auto one = [&]<class Format>() {
     using M = Model<kDynamicDims, Policy<Format>, F>;
-    const M model = M::Load(path);
+    const M model = M::Load(path, options);
     test::ForEachTarget([&](int64_t) {
       worst = std::max(worst,
                        test::CheckAgainstReference(model, cases, kTolerance));
@@ -81,7 +88,7 @@ void CheckFamily(const std::filesystem::path& dir, std::string_view arch,
     const std::filesystem::path path = dir / pf.name;
     const std::string name = pf.name;
     INFO("file " << name);
-    const GgufCheckpoint g = GgufCheckpoint::Open(path);
+    const GgufCheckpoint g = GgufCheckpoint::Open(path, pf.i2s_layout);
     CHECK(g.architecture() == arch);
     CHECK(g.config().family == family);
     CHECK(g.config().dims.hidden == hf.config().dims.hidden);
@@ -91,7 +98,17 @@ void CheckFamily(const std::filesystem::path& dir, std::string_view arch,
     CHECK(g.file().FindTensor("token_embd.weight")->type ==
           io::GgmlType::kQ8_0);
     test::CheckSameTernary(g, hf, 0.0);
-    const double gap = CheckAllPackings<F>(path, cases);
+    if (pf.i2s_layout == quant::I2SLayout::kArm) {
+      // Copied and repacked, never used in place; and read as the x86
+      // layout the same bytes are other weights (only the user can tell).
+      const size_t h = hf.config().dims.hidden;
+      const TensorId q{TensorId::kQ, 0};
+      CHECK_FALSE(g.PackedI2S(q, h, h));
+      CHECK(GgufCheckpoint::Open(path).Ternary(q, h, h).values !=
+            hf.Ternary(q, h, h).values);
+    }
+    const double gap = CheckAllPackings<F>(
+        path, cases, LoadOptions{.i2s_layout = pf.i2s_layout});
     MESSAGE(dir.filename().string() << "/" << name << ": max gap " << gap);
   }
 }
@@ -101,7 +118,9 @@ TEST_CASE("family GGUFs by the peers: Llama architecture, every type") {
                             {"bitnet.cpp-tq1_0.gguf", io::GgmlType::kTQ1_0},
                             {"bitnet.cpp-tq2_0.gguf", io::GgmlType::kTQ2_0},
                             {"ik_llama-iq1_bn.gguf", io::GgmlType::kIQ1_BN},
-                            {"ik_llama-iq2_bn.gguf", io::GgmlType::kIQ2_BN}};
+                            {"ik_llama-iq2_bn.gguf", io::GgmlType::kIQ2_BN},
+                            {"bitnet.cpp-arm-i2_s.gguf", io::GgmlType::kI2_S,
+                             quant::I2SLayout::kArm}};
   CheckFamily<family::LlamaBitNet>(kFamilies / "llama_peers", "llama",
                                    ModelFamily::kLlamaBitNet, files);
 }
@@ -111,7 +130,9 @@ TEST_CASE("family GGUFs by the peers: 1bitLLM, every type") {
                             {"bitnet.cpp-tq1_0.gguf", io::GgmlType::kTQ1_0},
                             {"bitnet.cpp-tq2_0.gguf", io::GgmlType::kTQ2_0},
                             {"ik_llama-iq1_bn.gguf", io::GgmlType::kIQ1_BN},
-                            {"ik_llama-iq2_bn.gguf", io::GgmlType::kIQ2_BN}};
+                            {"ik_llama-iq2_bn.gguf", io::GgmlType::kIQ2_BN},
+                            {"bitnet.cpp-arm-i2_s.gguf", io::GgmlType::kI2_S,
+                             quant::I2SLayout::kArm}};
   CheckFamily<family::OneBitLlm>(kFamilies / "1bitllm_peers", "bitnet",
                                  ModelFamily::kOneBitLlm, files);
 }

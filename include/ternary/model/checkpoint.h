@@ -13,6 +13,7 @@
 #include "ternary/io/read_file.h"
 #include "ternary/model/gguf_checkpoint.h"
 #include "ternary/model/hf_checkpoint.h"
+#include "ternary/model/options.h"
 #include "ternary/util/error.h"
 
 namespace ternary {
@@ -46,14 +47,20 @@ inline CheckpointFormat DetectCheckpointFormat(
 // HfCheckpoint or a GgufCheckpoint (both WeightSource), name what config
 // errors should be prefixed with ("config.json", or the GGUF's path). fn
 // must return the same type for both.
+// `options.i2s_layout` applies to a GGUF's I2_S tensors.
 template <class Fn>
-auto WithCheckpoint(const std::filesystem::path& path, Fn&& fn) {
+auto WithCheckpoint(const std::filesystem::path& path,
+                    const LoadOptions& options, Fn&& fn) {
   if (DetectCheckpointFormat(path) == CheckpointFormat::kGguf) {
-    GgufCheckpoint source = GgufCheckpoint::Open(path);
+    GgufCheckpoint source = GgufCheckpoint::Open(path, options.i2s_layout);
     return std::forward<Fn>(fn)(source, path.string());
   }
   HfCheckpoint source = HfCheckpoint::Open(path);
   return std::forward<Fn>(fn)(source, std::string("config.json"));
+}
+template <class Fn>
+auto WithCheckpoint(const std::filesystem::path& path, Fn&& fn) {
+  return WithCheckpoint(path, LoadOptions{}, std::forward<Fn>(fn));
 }
 
 }  // namespace ternary

@@ -28,6 +28,7 @@
 #include "ternary/model/config.h"
 #include "ternary/model/weights.h"
 #include "ternary/quant/ggml_blocks.h"
+#include "ternary/quant/i2s_layout.h"
 #include "ternary/util/aligned_buffer.h"
 #include "ternary/util/error.h"
 
@@ -137,12 +138,18 @@ class GgufCheckpoint {
   // that are not GGUF, architectures other than bitnet-b1.58, bitnet-25,
   // bitnet and llama,
   // missing or mistyped keys, and tensors this graph does not have.
-  static GgufCheckpoint Open(const std::filesystem::path& path) {
-    return GgufCheckpoint(io::GgufFile::Open(path));
+  // `i2s_layout`: the block layout of its I2_S tensors, which the file does
+  // not record (quant/i2s_layout.h).
+  static GgufCheckpoint Open(
+      const std::filesystem::path& path,
+      quant::I2SLayout i2s_layout = quant::I2SLayout::kX86) {
+    return GgufCheckpoint(io::GgufFile::Open(path), i2s_layout);
   }
   // From an already parsed file (e.g. io::GgufFile::Parse of a buffer).
-  explicit GgufCheckpoint(io::GgufFile file)
-      : file_(std::make_shared<io::GgufFile>(std::move(file))) {
+  explicit GgufCheckpoint(io::GgufFile file,
+                          quant::I2SLayout i2s_layout = quant::I2SLayout::kX86)
+      : file_(std::make_shared<io::GgufFile>(std::move(file))),
+        i2s_layout_(i2s_layout) {
     ReadConfig();
     CheckTensorNames();
   }
@@ -153,6 +160,7 @@ class GgufCheckpoint {
   const io::GgufFile& file() const noexcept { return *file_; }
   const std::string& name() const noexcept { return file_->name(); }
   std::string_view architecture() const noexcept { return arch_; }
+  quant::I2SLayout i2s_layout() const noexcept { return i2s_layout_; }
 
   ModelConfig config() const { return config_; }
 
@@ -178,17 +186,18 @@ class GgufCheckpoint {
     return m;
   }
 
-  // An I2_S projection in place: bitnet.cpp's payload (128-value blocks of
-  // 32 bytes over the flattened tensor, then α) holds PackedMatrix<I2S>'s
+  // An I2_S projection in place: bitnet.cpp's x86 payload (128-value blocks
+  // of 32 bytes over the flattened tensor, then α) holds PackedMatrix<I2S>'s
   // bytes when cols % 128 == 0, so a model can use the mapped file without
-  // a copy (Retain() keeps it mapped). Empty for other types and shapes;
-  // bad payloads throw as Ternary() does.
+  // a copy (Retain() keeps it mapped). Empty for other types, shapes and
+  // the Arm layout; bad payloads throw as Ternary() does.
   std::optional<PackedTernary> PackedI2S(TensorId id, size_t rows,
                                          size_t cols) const {
     const std::string tname = GgufTensorName(id);
     const io::GgufTensorInfo& t = Require(tname);
     ExpectDims(t, rows, cols);
     if (t.type != io::GgmlType::kI2_S ||
+        i2s_layout_ != quant::I2SLayout::kX86 ||
         cols % quant::I2SPayload::kBlockElements != 0 ||
         PermutedForNormRope(id) || file_->FindTensor(ScaleName(tname))) {
       return std::nullopt;  // copied: other layout, rows moved, or rescaled
@@ -296,7 +305,7 @@ class GgufCheckpoint {
     const std::span<int8_t> values(m.values);
     switch (t.type) {
       case io::GgmlType::kI2_S:
-        m.alpha = quant::DecodeI2S(data, values, where);
+        m.alpha = quant::DecodeI2S(data, values, where, i2s_layout_);
         CheckAlpha(tname, m.alpha);
         return m;
       case io::GgmlType::kTQ2_0:
@@ -650,6 +659,7 @@ class GgufCheckpoint {
 
   // Shared with the models that use its tensors in place.
   std::shared_ptr<const io::GgufFile> file_;
+  quant::I2SLayout i2s_layout_ = quant::I2SLayout::kX86;
   std::string arch_;
   ModelConfig config_;
 };

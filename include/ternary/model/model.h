@@ -129,9 +129,10 @@ class Model {
   // F) or ShapeError (the file's dims disagree with kD, naming the field).
   static Model Load(const std::filesystem::path& path,
                     const LoadOptions& options = {}) {
-    return WithCheckpoint(path, [&](auto& source, const std::string& name) {
-      return FromSource(source, name, options);
-    });
+    return WithCheckpoint(path, options,
+                          [&](auto& source, const std::string& name) {
+                            return FromSource(source, name, options);
+                          });
   }
 
   // Builds the model from any weight source (HF, GGUF, random).

@@ -4,6 +4,7 @@
 #define TERNARY_MODEL_OPTIONS_H_
 
 #include "ternary/nn/head_precision.h"
+#include "ternary/quant/i2s_layout.h"
 
 namespace ternary {
 
@@ -19,6 +20,10 @@ struct LoadOptions {
   // (zero copy; the model keeps the file mapped) instead of copying them
   // into memory of its own.
   bool map_weights = true;
+  // The block layout of a GGUF's I2_S tensors: x86 (every published file)
+  // or the 64-value blocks of bitnet.cpp's Arm builds. Files do not record
+  // it; reading one layout as the other gives wrong weights, not an error.
+  quant::I2SLayout i2s_layout = quant::I2SLayout::kX86;
 };
 
 // Which positions of a Forward call produce logits.

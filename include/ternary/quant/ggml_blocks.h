@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "ternary/io/gguf_types.h"
+#include "ternary/quant/i2s_layout.h"
 #include "ternary/util/error.h"
 #include "ternary/util/half.h"
 
@@ -95,6 +96,8 @@ struct BlockIQ1_BN {
 //                   byte 32b+p = c[128b+p] << 6 | c[128b+32+p] << 4 |
 //                                c[128b+64+p] << 2 | c[128b+96+p]
 //                   code 0 → −1, 1 → 0, 2 → +1 (3 never written)
+//                   (Arm builds: blocks of 64 values / 16 bytes, the same
+//                   with 16 for 32: I2SLayout::kArm)
 //   [N/4, N/4+4)    f32 α, the per-tensor scale (w = α · (c − 1))
 //   [N/4+4, N/4+32) filler: stale bytes in bitnet.cpp files, zeros from us
 // Example: w[0] = −1, w[32] = 0, w[64] = +1, w[96] = +1 → byte 0 = 0x1A.
@@ -834,28 +837,32 @@ inline void DecodeIQ1_BN(std::span<const uint8_t> src, size_t rows,
 
 // ---------------------------------------------------------------------------
 // I2_S: the whole tensor at once (the layout runs across row boundaries).
-// t.size() = N = M·K with N % 128 == 0; payload.size() = N/4 + 32.
+// t.size() = N = M·K with N a multiple of the block (128 values, or 64 in
+// the Arm layout: i2s_layout.h); payload.size() = N/4 + 32.
 
 // Returns α; throws FormatError naming `tensor` on code 3.
 inline float DecodeI2S(std::span<const uint8_t> payload, std::span<int8_t> t,
-                       std::string_view tensor) {
-  const size_t n = t.size();
-  if (n % I2SPayload::kBlockElements != 0) {
-    throw ShapeError(std::string(tensor) +
-                     ": I2_S needs a multiple of 128 values, got " +
-                     std::to_string(n));
+                       std::string_view tensor,
+                       I2SLayout layout = I2SLayout::kX86) {
+  const size_t n = t.size(), block = I2SBlockValues(layout),
+               plane = block / 4;  // values per 2-bit plane = bytes a block
+  if (n % block != 0) {
+    throw ShapeError(std::string(tensor) + ": I2_S (" +
+                     std::string(I2SLayoutName(layout)) +
+                     " layout) needs a multiple of " + std::to_string(block) +
+                     " values, got " + std::to_string(n));
   }
   ggml_detail::CheckSameSize("DecodeI2S payload", payload.size(),
                              I2SPayload::Bytes(n));
-  for (size_t b = 0; b < n / 128; ++b) {
-    const uint8_t* x = &payload[b * 32];
-    int8_t* y = &t[b * 128];
-    for (size_t p = 0; p < 32; ++p) {
+  for (size_t b = 0; b < n / block; ++b) {
+    const uint8_t* x = &payload[b * plane];
+    int8_t* y = &t[b * block];
+    for (size_t p = 0; p < plane; ++p) {
       for (size_t j = 0; j < 4; ++j) {
         const int c = (x[p] >> (6 - 2 * j)) & 3;
         if (c == 3)
-          ggml_detail::ThrowBadCode(tensor, "I2_S", b * 128 + 32 * j + p);
-        y[32 * j + p] = static_cast<int8_t>(c - 1);
+          ggml_detail::ThrowBadCode(tensor, "I2_S", b * block + plane * j + p);
+        y[plane * j + p] = static_cast<int8_t>(c - 1);
       }
     }
   }

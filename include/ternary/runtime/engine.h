@@ -47,6 +47,9 @@ struct EngineOptions {
   size_t context = 0;  // 0: the model's max_position_embeddings
   // Use a GGUF's I2_S weights in place from the mapped file (LoadOptions).
   bool map_weights = true;
+  // The block layout of a GGUF's I2_S tensors (LoadOptions): kArm for files
+  // written by bitnet.cpp built for Arm; files do not record it.
+  quant::I2SLayout i2s_layout = quant::I2SLayout::kX86;
   // "" : the format the file's chat template writes; when it has none or an
   // unknown one, 2B4T's for the BitNet family, else the format whose chat
   // tokens the vocabulary has (ChatML, Llama 3, Falcon 3), else plain text.

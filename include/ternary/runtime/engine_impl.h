@@ -36,6 +36,12 @@
 namespace ternary {
 namespace runtime_detail {
 
+// The model-loading part of the Engine's options.
+inline LoadOptions ToLoadOptions(const EngineOptions& o) {
+  return LoadOptions{
+      .head = o.head, .map_weights = o.map_weights, .i2s_layout = o.i2s_layout};
+}
+
 // Forwards a WeightSource and reports each tensor's values as read. The
 // zero-copy path of a mapped GGUF (PackedI2S, Retain) is forwarded too.
 template <WeightSource S>
@@ -255,19 +261,20 @@ std::unique_ptr<Engine> Engine::Load(const std::filesystem::path& path,
   // is its own Model type.
   std::unique_ptr<Engine> engine = WithPolicy(
       options.packing, options.act, [&]<class P>(P) -> std::unique_ptr<Engine> {
-        return WithCheckpoint(path, [&](auto& source, const std::string& name) {
-          runtime_detail::ProgressSource progress(source, options.on_progress);
-          return WithFamily(
-              source.config().family,
-              [&]<class F>(F) -> std::unique_ptr<Engine> {
-                auto model = Model<kDynamicDims, P, F>::FromSource(
-                    progress, name,
-                    LoadOptions{.head = options.head,
-                                .map_weights = options.map_weights});
-                return std::make_unique<EngineImpl<P, F>>(options.threads,
-                                                          std::move(model));
-              });
-        });
+        const LoadOptions load = runtime_detail::ToLoadOptions(options);
+        return WithCheckpoint(
+            path, load, [&](auto& source, const std::string& name) {
+              runtime_detail::ProgressSource progress(source,
+                                                      options.on_progress);
+              return WithFamily(source.config().family,
+                                [&]<class F>(F) -> std::unique_ptr<Engine> {
+                                  auto model =
+                                      Model<kDynamicDims, P, F>::FromSource(
+                                          progress, name, load);
+                                  return std::make_unique<EngineImpl<P, F>>(
+                                      options.threads, std::move(model));
+                                });
+            });
       });
   if (tok) {
     engine->chat_template_ =
@@ -293,9 +300,7 @@ std::unique_ptr<Engine> Engine::Random(const ModelConfig& config,
         return WithFamily(
             config.family, [&]<class F>(F) -> std::unique_ptr<Engine> {
               auto model = Model<kDynamicDims, P, F>::FromSource(
-                  progress, "random",
-                  LoadOptions{.head = options.head,
-                              .map_weights = options.map_weights});
+                  progress, "random", runtime_detail::ToLoadOptions(options));
               return std::make_unique<EngineImpl<P, F>>(options.threads,
                                                         std::move(model));
             });
