@@ -119,6 +119,9 @@ run(bench -m ${M} -p 16 -n 4 -t 1 -r 1 -ngl 99 -fa 1 -b 512 -ub 512 -mmp 0
 expect_match("${err}" "-ngl 99 ignored" "bench -ngl note")
 string(JSON mmap GET "${out}" 0 use_mmap)
 expect_equal("${mmap}" "OFF" "bench -mmp 0: use_mmap false")
+run(bench -m ${M} -p 0 -n 2 -t 1 -r 1 -mmp 1 -o json)
+string(JSON mmap GET "${out}" 0 use_mmap)
+expect_equal("${mmap}" "ON" "bench -mmp 1: use_mmap true")
 
 # --- llama-perplexity ------------------------------------------------------
 file(READ "${M}/heldout.txt" text LIMIT 6000)

@@ -75,7 +75,8 @@ inline const std::string& BenchHelp() {
       "with\n"
       "                       pp{P}_tps / tg{N}_tps medians (bench/*.sh read "
       "it)\n"
-      "  -mmp 0|1             llama-bench's mmap switch (0: as --no-mmap)\n"
+      "  -mmp 0|1             llama-bench's mmap switch (1: as --mmap, 0: as "
+      "--no-mmap)\n"
       "  -fa, -ngl, -b, -ub   llama-bench's GPU / batch options: accepted, "
       "ignored\n"
       "size is the model file's size (for --shape: the weights in memory); "
@@ -263,11 +264,15 @@ struct BenchOptions {
   static BenchOptions Parse(Args& args) {
     BenchOptions o;
     o.shape = args.Value({"--shape"});
-    // llama-bench's -fa takes a value (a list of 0/1); -mmp 0 is --no-mmap.
+    // llama-bench's -fa takes a value (a list of 0/1); -mmp 1 is --mmap.
     if (const auto fa = args.Value({"-fa", "--flash-attn"})) {
       Note("-fa " + *fa + " ignored: CPU engine");
     }
-    const std::vector<int64_t> mmp = args.IntLists({"-mmp", "--mmap"}, 0, 1);
+    // --mmap also as the plain flag of the other subcommands.
+    const std::optional<std::string> mmap_long =
+        args.FlagOrValue({"--mmap"}, {"0", "1"});
+    std::vector<int64_t> mmp = args.IntLists({"-mmp"}, 0, 1);
+    if (mmap_long) mmp.push_back(*mmap_long == "0" ? 0 : 1);
     const int64_t kMaxTokens = 1 << 20;
     std::vector<int64_t> p = args.IntLists({"-p", "--n-prompt"}, 0, kMaxTokens);
     std::vector<int64_t> n = args.IntLists({"-n", "--n-gen"}, 0, kMaxTokens);
@@ -279,7 +284,7 @@ struct BenchOptions {
     o.model = ModelOptions::Parse(args, /*allow_default=*/false);
     args.Finish();
     o.model.Validate();
-    if (!mmp.empty() && mmp.back() == 0) o.model.no_mmap = true;
+    if (!mmp.empty()) o.model.mmap = mmp.back() == 1;
     if (output) {
       if (*output != "md" && *output != "json" && *output != "jsonl" &&
           *output != "csv") {
@@ -608,7 +613,7 @@ inline std::vector<BenchField> BenchRecord(const BenchOptions& o,
       str("type_v", "f32"),
       num("n_gpu_layers", 0),
       raw("flash_attn", "false"),
-      raw("use_mmap", o.model.no_mmap ? "false" : "true"),
+      raw("use_mmap", o.model.mmap ? "true" : "false"),
       raw("embeddings", "false"),
       num("n_prompt", uint64_t(r.test.n_prompt)),
       num("n_gen", uint64_t(r.test.n_gen)),

@@ -54,7 +54,7 @@ inline EngineOptions ToEngineOptions(const ModelOptions& o,
   e.head = o.head;
   e.threads = static_cast<size_t>(o.threads);
   e.context = x.context;
-  e.map_weights = !o.no_mmap;
+  e.map_weights = o.mmap;
   e.i2s_layout = o.i2s_layout;
   e.chat_template = x.chat_template;
   e.pretokenizer = PreTokenizerChoiceName(x.tokenizer.pretokenizer);

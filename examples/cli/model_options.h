@@ -51,9 +51,12 @@ inline constexpr std::string_view kModelOptionsHelp =
     "                       q6_k (ggml Q6_K, 0.41 of f16), q4_0 (ggml Q4_0, "
     "0.28 of f16)\n"
     "  -t, --threads N      threads (default: all cores)\n"
-    "  --no-mmap            copy a GGUF's I2_S weights into memory instead of "
-    "using\n"
-    "                       them in place from the mapped file\n"
+    "  --mmap               use a GGUF's I2_S weights and Q6_K / Q4_0 tables "
+    "in place\n"
+    "                       from the mapped file: loads faster, decodes "
+    "slower than\n"
+    "                       --no-mmap (the default: copies on 2 MiB pages)\n"
+    "  --no-mmap            copy them into the model's own memory (default)\n"
     "  --i2s-layout x86|arm I2_S block layout of a GGUF (files do not record "
     "it): x86\n"
     "                       (default; 128-value blocks, every published "
@@ -199,7 +202,8 @@ inline void AcceptIgnoredLlamaFlags(Args& args) {
        "CPU engine, threads are not placed by NUMA node");
 }
 
-// -m, --packing, --act, --head, -t, --no-mmap, --i2s-layout, --log-disable,
+// -m, --packing, --act, --head, -t, --mmap / --no-mmap, --i2s-layout,
+// --log-disable,
 // -v, and the
 // llama.cpp flags that do not apply here (AcceptIgnoredLlamaFlags).
 struct ModelOptions {
@@ -211,9 +215,10 @@ struct ModelOptions {
   nn::HeadPrecision head = nn::HeadPrecision::kAuto;
   bool head_given = false;  // --head other than auto
   int64_t threads = 1;
-  // --no-mmap: LoadOptions::map_weights = false (a GGUF's I2_S projections
-  // are repacked into memory instead of used in place from the mapped file).
-  bool no_mmap = false;
+  // --mmap: LoadOptions::map_weights = true (a GGUF's I2_S projections and
+  // Q6_K / Q4_0 tables used in place from the mapped file); --no-mmap, the
+  // default, copies them.
+  bool mmap = false;
   quant::I2SLayout i2s_layout = quant::I2SLayout::kX86;  // --i2s-layout
   // --log-disable: informational stderr lines off (also sets LogDisabled()).
   bool log_disable = false;
@@ -226,7 +231,10 @@ struct ModelOptions {
     o.log_disable = args.Flag({"--log-disable"});
     if (o.log_disable) LogDisabled() = true;
     o.verbose = args.Flag({"-v", "--verbose"});
-    o.no_mmap = args.Flag({"--no-mmap"});
+    const bool no_mmap = args.Flag({"--no-mmap"});
+    o.mmap = args.Flag({"--mmap"});
+    if (o.mmap && no_mmap)
+      throw UsageError("give --mmap or --no-mmap, not both");
     o.i2s_layout = ParseI2SLayout(args.String({"--i2s-layout"}, "x86"));
     AcceptIgnoredLlamaFlags(args);
     const std::optional<std::string> m = args.Value({"-m", "--model"});

@@ -51,6 +51,7 @@ inline int RunTokenize(Args& args) {
   if (args.Flag({"--log-disable"})) LogDisabled() = true;
   (void)args.Flag({"-v", "--verbose"});
   (void)args.Flag({"--no-mmap"});
+  (void)args.Flag({"--mmap"});
   AcceptIgnoredLlamaFlags(args);
   args.Finish();
   if (!model) throw UsageError("missing -m MODEL");

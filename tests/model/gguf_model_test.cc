@@ -324,10 +324,10 @@ TEST_CASE("tiny-shakespeare GGUFs vs transformers: closer than bitnet.cpp") {
 TEST_CASE("I2_S GGUF projections are used in place from the mapped file") {
   ThreadPool pool(2);
   const auto file = kData / "gguf/bitnet.cpp-i2_s-f16embd.gguf";
-  const M mapped = M::Load(file);  // the checkpoint is gone after Load
-  LoadOptions no_map;
-  no_map.map_weights = false;
-  const M copied = M::Load(file, no_map);
+  // The checkpoint is gone after Load.
+  const M mapped = M::Load(file, LoadOptions{.map_weights = true});
+  const M copied = M::Load(file);  // the default: the file's bytes copied
+  CHECK_FALSE(LoadOptions{}.map_weights);
   REQUIRE(mapped.layers() == copied.layers());
   for (size_t l = 0; l < mapped.layers(); ++l) {
     INFO("layer " << l);
@@ -373,14 +373,13 @@ TEST_CASE("Q6_K / Q4_0 tables are used in place from the file") {
     REQUIRE(table);
     CHECK(table->precision == want);
     CHECK(std::ranges::equal(table->bytes, q));
-    const M in_place = M::FromSource(g);
+    const M in_place =
+        M::FromSource(g, "q.gguf", LoadOptions{.map_weights = true});
     CHECK(in_place.head().precision() == want);
     CHECK(in_place.head().bytes() == q.size());
-    // Copied without mmap: the same model.
+    // Copied (the default): the same model.
     const GgufCheckpoint g2 = open();
-    LoadOptions no_map;
-    no_map.map_weights = false;
-    const M copied = M::FromSource(g2, "q.gguf", no_map);
+    const M copied = M::FromSource(g2, "q.gguf");
     CHECK(copied.head().precision() == want);
     // Asked for another precision: decoded (exactly, as ggml does).
     const GgufCheckpoint g3 = open();

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,17 @@ class PackedMatrix {
     m.rows_ = rows;
     m.cols_ = cols;
     m.alpha_ = alpha;
+    return m;
+  }
+
+  // An owned copy of bytes already in F's layout (e.g. a GGUF tensor read
+  // into memory of the model's own instead of used from the mapped file).
+  static PackedMatrix Copy(std::span<const uint8_t> bytes, size_t rows,
+                           size_t cols, float alpha) {
+    PackedMatrix m = View(bytes, rows, cols, alpha);
+    m.owned_ = AlignedBuffer<uint8_t>(F::PackedBytes(rows, cols));
+    std::memcpy(m.owned_.data(), m.data_, m.owned_.size());
+    m.data_ = m.owned_.data();
     return m;
   }
 

@@ -190,12 +190,16 @@ class Model {
         if constexpr (std::is_same_v<Format, quant::I2S> && requires {
                         source.PackedI2S({kind, l}, rows, cols);
                       }) {
-          if (options.map_weights) {
-            if (const auto p = source.PackedI2S({kind, l}, rows, cols)) {
-              m.mapped_ = source.Retain();
-              return Linear<R>(PackedMatrix<quant::I2S>::View(p->bytes, rows,
+          // The file's bytes are PackedMatrix<I2S>'s: used in place, or
+          // copied as they are (no decode and repack).
+          if (const auto p = source.PackedI2S({kind, l}, rows, cols)) {
+            if (!options.map_weights) {
+              return Linear<R>(PackedMatrix<quant::I2S>::Copy(p->bytes, rows,
                                                               cols, p->alpha));
             }
+            m.mapped_ = source.Retain();
+            return Linear<R>(
+                PackedMatrix<quant::I2S>::View(p->bytes, rows, cols, p->alpha));
           }
         }
         TernaryMatrix t = source.Ternary({kind, l}, rows, cols);

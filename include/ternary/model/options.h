@@ -15,11 +15,15 @@ struct LoadOptions {
   // Q4_0 table as it is); kQ8 halves the head's bytes (and decode time
   // spent in it) at a small accuracy cost.
   nn::HeadPrecision head = nn::HeadPrecision::kAuto;
-  // With the I2S format, use a GGUF's I2_S projections, and with any format
-  // its Q6_K / Q4_0 embedding or head, in place from the memory-mapped file
-  // (zero copy; the model keeps the file mapped) instead of copying them
-  // into memory of its own.
-  bool map_weights = true;
+  // true: with the I2S format, use a GGUF's I2_S projections, and with any
+  // format its Q6_K / Q4_0 embedding or head, in place from the
+  // memory-mapped file (zero copy, the model keeps the file mapped; loads
+  // 2B4T in 0.3 s instead of 2 s and shares the page cache). false (the
+  // default): copy those bytes as they are into the model's own memory,
+  // which asks for 2 MiB pages: streaming them in decode was 1.2-1.4x
+  // faster than streaming the file's 4 KiB page-cache pages (bench/README,
+  // "Where decode time goes").
+  bool map_weights = false;
   // The block layout of a GGUF's I2_S tensors: x86 (every published file)
   // or the 64-value blocks of bitnet.cpp's Arm builds. Files do not record
   // it; reading one layout as the other gives wrong weights, not an error.

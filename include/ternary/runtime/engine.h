@@ -45,8 +45,10 @@ struct EngineOptions {
   nn::HeadPrecision head = nn::HeadPrecision::kAuto;  // embedding / LM head
   size_t threads = 0;  // 0: every hardware thread
   size_t context = 0;  // 0: the model's max_position_embeddings
-  // Use a GGUF's I2_S weights in place from the mapped file (LoadOptions).
-  bool map_weights = true;
+  // Use a GGUF's I2_S weights and Q6_K / Q4_0 tables in place from the
+  // mapped file instead of copies (LoadOptions: loads faster, decodes
+  // slower).
+  bool map_weights = false;
   // The block layout of a GGUF's I2_S tensors (LoadOptions): kArm for files
   // written by bitnet.cpp built for Arm; files do not record it.
   quant::I2SLayout i2s_layout = quant::I2SLayout::kX86;
