@@ -2,8 +2,13 @@
 // getters, payload sizes, and MappedFile.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -359,6 +364,38 @@ TEST_CASE("MappedFile: move-only view of the whole file") {
   a = std::move(b);
   CHECK(a.bytes().data() == p);
   static_assert(!std::is_copy_constructible_v<io::MappedFile>);
+}
+
+// Resident pages of this process (/proc/self/statm's second field).
+long ResidentPages() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident;
+}
+
+TEST_CASE("MappedFile::Release drops the pages, the bytes read back") {
+  const auto path = DataDir() / "random-256/llama.cpp-tq2_0.gguf";
+  const std::vector<uint8_t> want = [&] {
+    std::ifstream f(path, std::ios::binary);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+  }();
+  const io::MappedFile m = io::MappedFile::Open(path);
+  const std::span<const uint8_t> all = m.bytes();
+  REQUIRE(all.size() == want.size());
+  uint64_t sum = 0;
+  for (size_t i = 0; i < all.size(); i += 512) sum += all[i];  // touch all
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const long before = ResidentPages();
+  // An unaligned part: only whole pages inside it go.
+  m.Release(all.subspan(100, all.size() - 200));
+  const long dropped = before - ResidentPages();
+  CHECK(dropped >= static_cast<long>(all.size()) / page / 2);
+  CHECK(std::ranges::equal(all, want));  // read again from the file
+  // Ranges outside the mapping are ignored.
+  const uint8_t other[8] = {};
+  m.Release(std::span<const uint8_t>(other, 8));
+  CHECK(sum > 0);
 }
 
 }  // namespace

@@ -378,6 +378,11 @@ class GgufFile {
       const GgufTensorInfo& info) const noexcept {
     return bytes_.subspan(data_offset_ + info.offset, info.size);
   }
+  // Drops the mapped pages of a tensor that has been copied or decoded
+  // (MappedFile::Release); a no-op for Parse()d buffers.
+  void ReleaseTensorData(const GgufTensorInfo& info) const noexcept {
+    file_.Release(TensorData(info));
+  }
 
  private:
   GgufFile(std::span<const uint8_t> bytes, std::string name)

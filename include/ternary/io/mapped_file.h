@@ -81,6 +81,25 @@ class MappedFile {
   std::span<const uint8_t> bytes() const noexcept {
     return {static_cast<const uint8_t*>(data_), size_};
   }
+
+  // Drops this process's pages of `range` (a part of bytes()), as for data
+  // already copied elsewhere: they stop counting in its RSS, stay in the
+  // page cache, and are read again if touched (a private read-only mapping,
+  // so nothing is lost). Only whole pages inside the range are dropped.
+  void Release(std::span<const uint8_t> range) const noexcept {
+    const auto* base = static_cast<const uint8_t*>(data_);
+    if (data_ == nullptr || range.data() < base ||
+        range.data() + range.size() > base + size_) {
+      return;
+    }
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(range.data());
+    const uintptr_t first = (lo + page - 1) / page * page;
+    const uintptr_t last = (lo + range.size()) / page * page;
+    if (first < last) {
+      ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
+  }
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:

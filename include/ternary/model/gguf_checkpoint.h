@@ -257,6 +257,15 @@ class GgufCheckpoint {
            (id.kind == TensorId::kQ || id.kind == TensorId::kK);
   }
 
+  // The tensor has been copied or decoded and is not used in place: its
+  // mapped pages leave the process's RSS (a load that copies peaks at the
+  // model's size, not the model's plus the file's).
+  void Release(TensorId id) const noexcept {
+    if (const io::GgufTensorInfo* t = file_->FindTensor(GgufTensorName(id))) {
+      file_->ReleaseTensorData(*t);
+    }
+  }
+
   // Keeps the mapped file (and spans into it) alive.
   std::shared_ptr<const void> Retain() const noexcept { return file_; }
 

@@ -157,6 +157,11 @@ class Model {
     m.config_.Validate(name);
     const size_t h = m.hidden(), f = m.ffn(), qd = m.q_dim(), kv = m.kv_dim(),
                  vocab = m.vocab();
+    // A tensor copied or decoded into the model: its mapped pages can go
+    // (GgufCheckpoint::Release), so loading peaks at about the model's size.
+    auto done_with = [&](TensorId id) {
+      if constexpr (requires { source.Release(id); }) source.Release(id);
+    };
     // The embedding / LM head: a file's Q6_K or Q4_0 table as it is (in
     // place when mapping) when the requested precision is the file's or
     // kAuto; otherwise decoded and stored at the requested precision.
@@ -167,18 +172,24 @@ class Model {
                   options.head == b->precision)) {
           if (options.map_weights) m.mapped_ = source.Retain();
           auto make = [&]<class B>(B) {
-            return nn::Embedding<Simd>(
-                options.map_weights
-                    ? BlockMatrix<B>::View(b->bytes, vocab, h)
-                    : BlockMatrix<B>::FromBytes(b->bytes, vocab, h));
+            if (options.map_weights) {
+              return nn::Embedding<Simd>(
+                  BlockMatrix<B>::View(b->bytes, vocab, h));
+            }
+            nn::Embedding<Simd> e(
+                BlockMatrix<B>::FromBytes(b->bytes, vocab, h));
+            done_with(id);
+            return e;
           };
           return b->precision == nn::HeadPrecision::kQ6K
                      ? make(quant::BlockQ6_K{})
                      : make(quant::BlockQ4_0{});
         }
       }
-      return nn::Embedding<Simd>(source.Floats(id, vocab, h), vocab, h,
-                                 options.head);
+      nn::Embedding<Simd> e(source.Floats(id, vocab, h), vocab, h,
+                            options.head);
+      done_with(id);
+      return e;
     };
     m.embed_ = head_table({TensorId::kEmbed});
     for (int l = 0; l < static_cast<int>(m.layers()); ++l) {
@@ -194,8 +205,10 @@ class Model {
           // copied as they are (no decode and repack).
           if (const auto p = source.PackedI2S({kind, l}, rows, cols)) {
             if (!options.map_weights) {
-              return Linear<R>(PackedMatrix<quant::I2S>::Copy(p->bytes, rows,
+              Linear<R> copied(PackedMatrix<quant::I2S>::Copy(p->bytes, rows,
                                                               cols, p->alpha));
+              done_with({kind, l});
+              return copied;
             }
             m.mapped_ = source.Retain();
             return Linear<R>(
@@ -203,6 +216,7 @@ class Model {
           }
         }
         TernaryMatrix t = source.Ternary({kind, l}, rows, cols);
+        done_with({kind, l});
         return Linear<R>::FromTernary(t.values, rows, cols, t.alpha);
       };
       // A family without sub-norms never asks the source for them.

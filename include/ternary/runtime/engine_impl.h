@@ -77,6 +77,8 @@ class ProgressSource {
   { return Lent(source_.HeadBlocks(id, rows, cols), rows, cols); }
   auto Retain() const requires requires(S& s) { s.Retain(); }
   { return source_.Retain(); }
+  void Release(TensorId id) const requires requires(S& s) { s.Release(id); }
+  { source_.Release(id); }
 
  private:
   // A tensor the source lends in place (an optional): counted if lent.
