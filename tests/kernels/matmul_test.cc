@@ -79,6 +79,36 @@ TEST_CASE_TEMPLATE("matmul with 4-bit activations", F, quant::I2S, quant::TL1,
                    quant::TL2) {
   std::mt19937 rng(99);
   for (size_t cols : {64, 384, 1000}) CheckShape<F>(37, cols, 3, -8, 7, rng);
+  // The 4-bit GEMM paths (I2S on VNNI: planes 1 and 3 prepared as 4·q):
+  // ragged rows, tails of half a vector, 1 to 17 tokens, and ±8.
+  for (size_t cols : {128, 129, 640, 2560}) {
+    for (size_t n : {1, 2, 5, 6, 17}) CheckShape<F>(9, cols, n, -8, 8, rng);
+  }
+}
+
+TEST_CASE_TEMPLATE("matmul with 4-bit activations at their extremes", F,
+                   quant::I2S, quant::TL1, quant::TL2) {
+  // Every weight code against −8 and +8 (the bound the kernels take).
+  const size_t rows = 6, cols = 6912;
+  for (int sign : {1, 0, -1}) {
+    std::vector<int8_t> w(rows * cols, static_cast<int8_t>(sign));
+    const auto m = PackedMatrix<F>::Pack(w, rows, cols, 1.0f);
+    QuantizedActs x;
+    x.Resize(3, cols, 8);
+    for (size_t i = 0; i < cols; ++i) {
+      x.row(0)[i] = -8;
+      x.row(1)[i] = 8;
+      x.row(2)[i] = static_cast<int8_t>(i % 17 - 8);
+    }
+    x.RecomputeSums();
+    const auto want = RefSums(w, rows, cols, x);
+    test::ForEachTarget([&](int64_t) {
+      std::vector<int32_t> s(want.size());
+      MatMulInt32<F>(m, x, s.data(), rows);
+      CHECK(s == want);
+      CHECK(s[0] == sign * -8 * static_cast<int32_t>(cols));
+    });
+  }
 }
 
 TEST_CASE_TEMPLATE("matmul at the int32 extremes", F, quant::I2S, quant::TL1,
