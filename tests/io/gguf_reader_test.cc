@@ -1,7 +1,6 @@
 // GGUF reader: real files from bitnet.cpp / llama.cpp / ik_llama.cpp, typed
 // getters, payload sizes, and MappedFile.
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
