@@ -203,9 +203,8 @@ inline void AcceptIgnoredLlamaFlags(Args& args) {
 }
 
 // -m, --packing, --act, --head, -t, --mmap / --no-mmap, --i2s-layout,
-// --log-disable,
-// -v, and the
-// llama.cpp flags that do not apply here (AcceptIgnoredLlamaFlags).
+// --log-disable, -v, and the llama.cpp flags that do not apply here
+// (AcceptIgnoredLlamaFlags).
 struct ModelOptions {
   std::string path;  // empty: none given and no default allowed
   std::string packing = "i2s";

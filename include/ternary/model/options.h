@@ -22,7 +22,7 @@ struct LoadOptions {
   // default): copy those bytes as they are into the model's own memory,
   // which asks for 2 MiB pages: streaming them in decode was 1.2-1.4x
   // faster than streaming the file's 4 KiB page-cache pages (bench/README,
-  // "Where decode time goes").
+  // "Weights copied onto 2 MiB pages by default").
   bool map_weights = false;
   // The block layout of a GGUF's I2_S tensors: x86 (every published file)
   // or the 64-value blocks of bitnet.cpp's Arm builds. Files do not record

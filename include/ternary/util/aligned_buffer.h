@@ -39,8 +39,9 @@ class AlignedBuffer {
         (n * sizeof(T) + kAlignment - 1) / kAlignment * kAlignment;
     // Weight-sized buffers start on a huge-page boundary and ask for huge
     // pages (before the first touch), so streaming them in decode walks
-    // fewer page-table entries. Only the untouched lead-in of the 2 MiB
-    // alignment is extra, as address space, not memory.
+    // fewer page-table entries. The alignment's lead-in and the size
+    // rounded up to whole 2 MiB are never touched: address space, not
+    // memory (only the `bytes` in use are advised and zeroed).
     const size_t align = bytes >= kHugePage ? kHugePage : kAlignment;
     void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
     if (p == nullptr) throw std::bad_alloc();
