@@ -16,6 +16,7 @@
 #include "ternary/kernels/matmul.h"
 #include "ternary/nn/embedding.h"
 #include "ternary/quant/ggml_blocks.h"
+#include "ternary/util/half.h"
 #include "test_util.h"
 
 namespace ternary {
@@ -261,6 +262,76 @@ TEST_CASE_TEMPLATE("BlockMatMul equals the scalar reference on every target", B,
         });
       }
     }
+  }
+}
+
+// Arbitrary Q6_K bytes: every level 0..63 and every int8 group scale
+// (-128 and 127 included) in every group position, against int8 codes up
+// to the extremes -128 and 127, where a kernel's i16 pair sums and scale
+// products are closest to overflow. The all-63 block with scale -128
+// against codes of -128 is the largest product a block can hold.
+TEST_CASE("BlockMatMul<Q6_K> on arbitrary blocks: every level and scale") {
+  using B = quant::BlockQ6_K;
+  std::mt19937 rng(25);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (size_t cols : {256, 512, 2560}) {
+    const size_t rows = 9, n = 3, blocks = cols / B::kElements;
+    std::vector<uint8_t> bytes(rows * blocks * B::kBytes);
+    for (auto& b : bytes) b = static_cast<uint8_t>(byte(rng));
+    for (size_t blk = 0; blk < rows * blocks; ++blk) {
+      uint8_t* p = bytes.data() + blk * B::kBytes;
+      if (blk % 5 == 0) {  // all levels 63, every scale -128 or 127
+        std::fill_n(p, 192, uint8_t{0xFF});
+        std::fill_n(p + 192, 16, static_cast<uint8_t>(blk % 2 ? 0x80 : 0x7F));
+      }
+      // A finite fp16 d in [2^-10, 2): exponent 5..15, random mantissa.
+      const uint16_t d = static_cast<uint16_t>(
+          (5 + blk % 11) << 10 | (byte(rng) << 2 | byte(rng) >> 6));
+      p[208] = static_cast<uint8_t>(d & 0xFF);
+      p[209] = static_cast<uint8_t>(d >> 8);
+    }
+    const auto w = BlockMatrix<B>::FromBytes(bytes, rows, cols);
+    QuantizedActs x;
+    x.Resize(n, cols, 128);
+    for (size_t i = 0; i < cols; ++i) {
+      x.row(0)[i] = static_cast<int8_t>(byte(rng) - 128);
+      x.row(1)[i] = -128;
+      x.row(2)[i] = static_cast<int8_t>(i % 2 ? 127 : -128);
+    }
+    for (size_t t = 0; t < n; ++t) x.SetScale(t, {0.75f + t, 0});
+    x.RecomputeSums();
+    INFO("cols " << cols);
+    std::vector<float> want(n * rows);
+    BlockMatMul<B, simd::Reference>(w, x, want.data(), rows);
+    // The reference itself against the block sums in exact integers.
+    for (size_t t = 0; t < n; ++t) {
+      for (size_t r = 0; r < rows; ++r) {
+        double acc = 0;
+        for (size_t b = 0; b < blocks; ++b) {
+          const uint8_t* p = bytes.data() + (r * blocks + b) * B::kBytes;
+          int64_t sum = 0;
+          for (size_t v = 0; v < B::kElements; ++v) {
+            const size_t h = v / 128, k = v % 128 / 32, i = v % 32;
+            const uint8_t ql = p[64 * h + 32 * (k & 1) + i];
+            const int lo = k < 2 ? ql & 15 : ql >> 4;
+            const int hi = p[128 + 32 * h + i] >> (2 * k) & 3;
+            const int scale = static_cast<int8_t>(p[192 + v / 16]);
+            sum += int64_t{scale} * ((lo | hi << 4) - 32) *
+                   x.row(t)[b * B::kElements + v];
+          }
+          acc +=
+              double{F16ToFloat(static_cast<uint16_t>(p[208] | p[209] << 8))} *
+              static_cast<double>(sum);
+        }
+        CHECK(want[t * rows + r] ==
+              static_cast<float>(acc / double{x.scale(t).scale}));
+      }
+    }
+    test::ForEachTarget([&](int64_t) {
+      std::vector<float> y(n * rows, -1.0f);
+      BlockMatMul(w, x, y.data(), rows);
+      CHECK(y == want);
+    });
   }
 }
 

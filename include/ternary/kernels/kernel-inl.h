@@ -8,6 +8,8 @@
 #define TERNARY_KERNELS_KERNEL_INL_H_TARGET
 #endif
 
+#include <algorithm>
+
 #include "ternary/simd/highway-inl.h"
 // After highway.h
 #include "ternary/kernels/matmul_args.h"
@@ -17,6 +19,31 @@ namespace ternary::HWY_NAMESPACE {
 
 template <class F>
 inline constexpr bool kDependentFalse = false;
+
+// StoreOutput for rows [row, row + n) of one token, s[i] the sum of row
+// + i. In vectors, so that a GEMV does not end every row in a scalar
+// divide: conversion, division and product are IEEE-rounded lane by lane,
+// so every output equals StoreOutput's bit for bit.
+HWY_INLINE void StoreOutputs(const MatMulArgs& a, size_t token, size_t row,
+                             const int32_t* HWY_RESTRICT s, size_t n) {
+  if (a.s != nullptr) {
+    std::copy_n(s, n, a.s + token * a.ldy + row);
+    return;
+  }
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di32;
+  const size_t N = hn::Lanes(df);
+  const quant::ActScale scale = a.scales[token];
+  const auto vscale = hn::Set(df, scale.scale);
+  const auto valpha = hn::Set(df, a.alpha);
+  float* HWY_RESTRICT y = a.y + token * a.ldy + row;
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = hn::ConvertTo(df, hn::LoadU(di32, s + i));
+    hn::StoreU(hn::Mul(hn::Div(v, vscale), valpha), df, y + i);
+  }
+  for (; i < n; ++i) y[i] = Rescale(s[i], scale, a.alpha);
+}
 
 // Kernel<F> provides
 //   static void Prepare(const PrepareArgs&) noexcept;
