@@ -22,6 +22,7 @@
 #include "ternary/model/hf_checkpoint.h"
 #include "ternary/model/model.h"
 #include "ternary/util/error.h"
+#include "ternary/util/half.h"
 #include "ternary/util/thread_pool.h"
 #include "test_util.h"
 
@@ -369,7 +370,7 @@ TEST_CASE("Q6_K / Q4_0 tables are used in place from the file") {
     };
     const HeadPrecision want = q6k ? HeadPrecision::kQ6K : HeadPrecision::kQ4_0;
     const GgufCheckpoint g = open();
-    const auto table = g.HeadBlocks({TensorId::kEmbed}, 16, 256);
+    const auto table = g.HeadTable({TensorId::kEmbed}, 16, 256);
     REQUIRE(table);
     CHECK(table->precision == want);
     CHECK(std::ranges::equal(table->bytes, q));
@@ -407,6 +408,89 @@ TEST_CASE("Q6_K / Q4_0 tables are used in place from the file") {
     CHECK_THROWS_WITH_AS(
         M::FromSource(g_bad),
         doctest::Contains("nan.gguf: tensor 'token_embd.weight'"), FormatError);
+  }
+}
+
+// A file's F16 / BF16 embedding is lent as it is stored too: the table
+// never passes through f32 (for 2B4T's F16 file that transient was 1.31 GB,
+// twice the table), with the same logits as the table decoded to f32.
+TEST_CASE("F16 / BF16 tables are used as they are stored") {
+  ThreadPool pool(2);
+  using nn::HeadPrecision;
+  for (const io::GgmlType type : {io::GgmlType::kF16, io::GgmlType::kBF16}) {
+    const bool f16 = type == io::GgmlType::kF16;
+    CAPTURE(f16);
+    test::TinyGguf t = test::TinyGguf::Make();
+    test::TinyGguf::Tensor& embd = t.Get("token_embd.weight");
+    std::vector<float> x(embd.data.size() / 4);
+    std::memcpy(x.data(), embd.data.data(), embd.data.size());
+    std::vector<uint8_t> half(2 * x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const uint16_t v = f16 ? FloatToF16(x[i]) : FloatToBf16(x[i]);
+      half[2 * i] = static_cast<uint8_t>(v & 0xFF);
+      half[2 * i + 1] = static_cast<uint8_t>(v >> 8);
+    }
+    embd.type = type;
+    embd.data = half;
+    const std::vector<uint8_t> bytes = t.Serialize();
+    auto open = [&] {
+      return GgufCheckpoint(io::GgufFile::Parse(bytes, "h.gguf"));
+    };
+    const HeadPrecision want = f16 ? HeadPrecision::kF16 : HeadPrecision::kBF16;
+    const GgufCheckpoint g = open();
+    const auto table = g.HeadTable({TensorId::kEmbed}, 16, 256);
+    REQUIRE(table);
+    CHECK(table->precision == want);
+    CHECK(std::ranges::equal(table->bytes, half));
+    const M in_place =
+        M::FromSource(g, "h.gguf", LoadOptions{.map_weights = true});
+    CHECK(in_place.head().precision() == want);
+    CHECK(in_place.head().bytes() == half.size());
+    const GgufCheckpoint g2 = open();
+    const M copied = M::FromSource(g2, "h.gguf");
+    CHECK(copied.head().precision() == want);
+    // The same values decoded to f32 (exact), and asked for the other
+    // half precision (decoded, then converted).
+    const GgufCheckpoint g3 = open();
+    const M decoded =
+        M::FromSource(g3, "h.gguf", LoadOptions{.head = HeadPrecision::kF32});
+    CHECK(decoded.head().precision() == HeadPrecision::kF32);
+    const GgufCheckpoint g4 = open();
+    const HeadPrecision other =
+        f16 ? HeadPrecision::kBF16 : HeadPrecision::kF16;
+    const M converted = M::FromSource(g4, "h.gguf", LoadOptions{.head = other});
+    CHECK(converted.head().precision() == other);
+    // Every row of the lent table is the file's value.
+    std::vector<float> row(256);
+    for (size_t r = 0; r < 16; ++r) {
+      const int32_t id = static_cast<int32_t>(r);
+      copied.head().Lookup(std::span<const int32_t>(&id, 1), row.data(), 256);
+      for (size_t i = 0; i < 256; ++i) {
+        const uint16_t v = static_cast<uint16_t>(
+            half[2 * (r * 256 + i)] | half[2 * (r * 256 + i) + 1] << 8);
+        REQUIRE(row[i] == (f16 ? F16ToFloat(v) : Bf16ToFloat(v)));
+      }
+    }
+    const std::vector<int32_t> ids = {1, 5, 9, 3, 15, 0, 7};
+    const auto a = AllLogits(in_place, ids, &pool);
+    CHECK(AllLogits(copied, ids, &pool) == a);
+    CHECK(AllLogits(decoded, ids, &pool) == a);
+    // A non-finite value is refused, naming file, tensor, row and column.
+    std::vector<uint8_t> bad = bytes;
+    const auto at =
+        std::search(bad.begin(), bad.end(), half.begin(), half.end());
+    REQUIRE(at != bad.end());
+    const size_t elem = 3 * 256 + 17;  // row 3, column 17
+    const uint16_t inf = f16 ? 0x7C00 : 0x7F80;
+    at[2 * elem] = static_cast<uint8_t>(inf & 0xFF);
+    at[2 * elem + 1] = static_cast<uint8_t>(inf >> 8);
+    const GgufCheckpoint g_bad(io::GgufFile::Parse(bad, "inf.gguf"));
+    const std::string error = "inf.gguf: tensor 'token_embd.weight' (" +
+                              std::string(f16 ? "F16" : "BF16") +
+                              ") holds a non-finite value (inf) at row 3, "
+                              "column 17";
+    CHECK_THROWS_WITH_AS(M::FromSource(g_bad), doctest::Contains(error.c_str()),
+                         FormatError);
   }
 }
 

@@ -71,6 +71,18 @@ class DenseMatrix {
     m.cols_ = cols;
     return m;
   }
+  // An owned copy of rows already of T (e.g. a GGUF F16 tensor read into
+  // the model's own memory instead of used from the mapped file).
+  static DenseMatrix Copy(std::span<const T> v, size_t rows, size_t cols) {
+    Check(v.size(), rows, cols);
+    DenseMatrix m;
+    m.owned_ = AlignedBuffer<T>(rows * cols);
+    std::copy(v.begin(), v.end(), m.owned_.begin());
+    m.data_ = m.owned_.data();
+    m.rows_ = rows;
+    m.cols_ = cols;
+    return m;
+  }
   static DenseMatrix View(std::span<const T> v, size_t rows, size_t cols) {
     Check(v.size(), rows, cols);
     DenseMatrix m;

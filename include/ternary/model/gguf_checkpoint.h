@@ -215,16 +215,32 @@ class GgufCheckpoint {
     CheckAlpha(tname, p.alpha);
     return p;
   }
-  // A Q6_K or Q4_0 embedding / output table in place: ggml's blocks are
-  // BlockMatrix's, so the model reads the mapped file as the peers do
-  // instead of decoding it (and, for --head q6_k, quantizing it again:
-  // ~14 s for 2B4T). Empty for other types or a row that is not whole
-  // blocks; a non-finite block scale throws as Floats() does.
-  std::optional<BlockTable> HeadBlocks(TensorId id, size_t rows,
-                                       size_t cols) const {
+  // An embedding / output table as the file stores it, used in place or
+  // copied without a conversion:
+  //  - Q6_K or Q4_0: ggml's blocks are BlockMatrix's, so the model reads
+  //    the mapped file as the peers do instead of decoding it (and, for
+  //    --head q6_k, quantizing it again: ~14 s for 2B4T);
+  //  - F16 or BF16: DenseMatrix's rows, so the table never passes through
+  //    f32 (for 2B4T's F16 file a 1.31 GB transient, twice the table).
+  // Empty for other types or a row that is not whole blocks; a non-finite
+  // block scale or value throws as Floats() does.
+  std::optional<TableBytes> HeadTable(TensorId id, size_t rows,
+                                      size_t cols) const {
     const std::string tname = GgufTensorName(id);
     const io::GgufTensorInfo& t = Require(tname);
     ExpectDims(t, rows, cols);
+    if (t.type == io::GgmlType::kF16 || t.type == io::GgmlType::kBF16) {
+      const bool f16 = t.type == io::GgmlType::kF16;
+      const std::span<const uint8_t> data = file_->TensorData(t);
+      // All exponent bits set: ±inf or NaN.
+      const uint16_t exp = f16 ? 0x7C00u : 0x7F80u;
+      for (size_t i = 0; i < data.size(); i += 2) {
+        const uint16_t v = static_cast<uint16_t>(data[i] | data[i + 1] << 8);
+        if ((v & exp) == exp) Floats(id, rows, cols);  // throws, naming it
+      }
+      return TableBytes{
+          f16 ? nn::HeadPrecision::kF16 : nn::HeadPrecision::kBF16, data};
+    }
     nn::HeadPrecision precision;
     size_t block_values, block_bytes, d_offset;  // where each block's fp16 d is
     if (t.type == io::GgmlType::kQ6_K) {
@@ -247,7 +263,7 @@ class GgufCheckpoint {
       std::memcpy(&d, &data[b + d_offset], 2);
       if ((d & 0x7C00u) == 0x7C00u) Floats(id, rows, cols);  // throws
     }
-    return BlockTable{precision, data};
+    return TableBytes{precision, data};
   }
 
   // Whether the file's q/k rows are in llama.cpp's interleaved-RoPE order

@@ -162,28 +162,44 @@ class Model {
     auto done_with = [&](TensorId id) {
       if constexpr (requires { source.Release(id); }) source.Release(id);
     };
-    // The embedding / LM head: a file's Q6_K or Q4_0 table as it is (in
-    // place when mapping) when the requested precision is the file's or
-    // kAuto; otherwise decoded and stored at the requested precision.
+    // The embedding / LM head: a file's Q6_K, Q4_0, F16 or BF16 table as
+    // it is (in place when mapping) when the requested precision is the
+    // file's or kAuto; otherwise decoded and stored at the requested
+    // precision.
     auto head_table = [&](TensorId id) {
-      if constexpr (requires { source.HeadBlocks(id, vocab, h); }) {
-        const auto b = source.HeadBlocks(id, vocab, h);
+      if constexpr (requires { source.HeadTable(id, vocab, h); }) {
+        const auto b = source.HeadTable(id, vocab, h);
         if (b && (options.head == nn::HeadPrecision::kAuto ||
                   options.head == b->precision)) {
           if (options.map_weights) m.mapped_ = source.Retain();
-          auto make = [&]<class B>(B) {
-            if (options.map_weights) {
-              return nn::Embedding<Simd>(
-                  BlockMatrix<B>::View(b->bytes, vocab, h));
-            }
-            nn::Embedding<Simd> e(
-                BlockMatrix<B>::FromBytes(b->bytes, vocab, h));
-            done_with(id);
+          auto lend = [&](auto table) {
+            nn::Embedding<Simd> e(std::move(table));
+            if (!options.map_weights) done_with(id);
             return e;
           };
-          return b->precision == nn::HeadPrecision::kQ6K
-                     ? make(quant::BlockQ6_K{})
-                     : make(quant::BlockQ4_0{});
+          auto blocks = [&]<class B>(B) {
+            return lend(options.map_weights
+                            ? BlockMatrix<B>::View(b->bytes, vocab, h)
+                            : BlockMatrix<B>::FromBytes(b->bytes, vocab, h));
+          };
+          auto dense = [&]<class T>(T) {
+            const std::span<const T> v(
+                reinterpret_cast<const T*>(b->bytes.data()),
+                b->bytes.size() / sizeof(T));
+            return lend(options.map_weights
+                            ? DenseMatrix<T>::View(v, vocab, h)
+                            : DenseMatrix<T>::Copy(v, vocab, h));
+          };
+          switch (b->precision) {
+            case nn::HeadPrecision::kQ6K:
+              return blocks(quant::BlockQ6_K{});
+            case nn::HeadPrecision::kQ4_0:
+              return blocks(quant::BlockQ4_0{});
+            case nn::HeadPrecision::kF16:
+              return dense(hwy::float16_t{});
+            default:
+              return dense(hwy::bfloat16_t{});
+          }
         }
       }
       nn::Embedding<Simd> e(source.Floats(id, vocab, h), vocab, h,

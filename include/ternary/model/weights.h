@@ -54,11 +54,11 @@ struct PackedTernary {
   float alpha = 1.0f;
 };
 
-// An embedding / LM head table in ggml blocks a source can lend in place
-// (a GGUF's Q6_K or Q4_0 token_embd / output, whose layout is
-// BlockMatrix's): `precision` is kQ6K or kQ4_0; `bytes` stay valid while
-// the object from the source's Retain() is alive.
-struct BlockTable {
+// An embedding / LM head table a source can lend as it is stored: a GGUF's
+// Q6_K or Q4_0 token_embd / output (BlockMatrix's layout) or its F16 /
+// BF16 one (DenseMatrix's). `precision` is kQ6K, kQ4_0, kF16 or kBF16;
+// `bytes` stay valid while the object from the source's Retain() is alive.
+struct TableBytes {
   nn::HeadPrecision precision;
   std::span<const uint8_t> bytes;
 };
@@ -72,7 +72,7 @@ struct BlockTable {
 //                                                     embeddings, lm_head
 // and optionally, for tensors it can lend in place (GgufCheckpoint):
 //   std::optional<PackedTernary> PackedI2S(TensorId, rows, cols)
-//   std::optional<BlockTable> HeadBlocks(TensorId, rows, cols)
+//   std::optional<TableBytes> HeadTable(TensorId, rows, cols)
 //   std::shared_ptr<const void> Retain()
 template <class S>
 concept WeightSource = requires(S& s, TensorId id, size_t n) {

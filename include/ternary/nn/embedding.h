@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -86,6 +87,17 @@ class Embedding {
       : vocab_(table.rows()), dim_(table.cols()) {
     precision_ = std::is_same_v<B, quant::BlockQ6_K> ? HeadPrecision::kQ6K
                                                      : HeadPrecision::kQ4_0;
+    table_ = std::move(table);
+  }
+  // A half-precision table as it was stored (a GGUF's F16 / BF16
+  // token_embd or output, viewed in place or copied): kF16 or kBF16.
+  template <class T>
+  requires(std::is_same_v<T, hwy::float16_t> ||
+           std::is_same_v<T, hwy::bfloat16_t>) explicit Embedding(DenseMatrix<T>
+                                                                      table)
+      : vocab_(table.rows()), dim_(table.cols()) {
+    precision_ = std::is_same_v<T, hwy::float16_t> ? HeadPrecision::kF16
+                                                   : HeadPrecision::kBF16;
     table_ = std::move(table);
   }
   Embedding(Embedding&&) noexcept = default;

@@ -70,11 +70,11 @@ class ProgressSource {
     s.PackedI2S(id, rows, cols);
   }
   { return Lent(source_.PackedI2S(id, rows, cols), rows, cols); }
-  auto HeadBlocks(TensorId id, size_t rows, size_t cols) const requires
+  auto HeadTable(TensorId id, size_t rows, size_t cols) const requires
       requires(S& s) {
-    s.HeadBlocks(id, rows, cols);
+    s.HeadTable(id, rows, cols);
   }
-  { return Lent(source_.HeadBlocks(id, rows, cols), rows, cols); }
+  { return Lent(source_.HeadTable(id, rows, cols), rows, cols); }
   auto Retain() const requires requires(S& s) { s.Retain(); }
   { return source_.Retain(); }
   void Release(TensorId id) const requires requires(S& s) { s.Release(id); }
