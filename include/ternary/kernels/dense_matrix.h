@@ -62,26 +62,15 @@ class DenseMatrix {
 
   static DenseMatrix FromFloats(std::span<const float> v, size_t rows,
                                 size_t cols) {
-    Check(v.size(), rows, cols);
-    DenseMatrix m;
-    m.owned_ = AlignedBuffer<T>(rows * cols);
-    for (size_t i = 0; i < v.size(); ++i) m.owned_[i] = FromFloat<T>(v[i]);
-    m.data_ = m.owned_.data();
-    m.rows_ = rows;
-    m.cols_ = cols;
-    return m;
+    return Owned(v.size(), rows, cols, [&](T* out) {
+      for (size_t i = 0; i < v.size(); ++i) out[i] = FromFloat<T>(v[i]);
+    });
   }
   // An owned copy of rows already of T (e.g. a GGUF F16 tensor read into
   // the model's own memory instead of used from the mapped file).
   static DenseMatrix Copy(std::span<const T> v, size_t rows, size_t cols) {
-    Check(v.size(), rows, cols);
-    DenseMatrix m;
-    m.owned_ = AlignedBuffer<T>(rows * cols);
-    std::copy(v.begin(), v.end(), m.owned_.begin());
-    m.data_ = m.owned_.data();
-    m.rows_ = rows;
-    m.cols_ = cols;
-    return m;
+    return Owned(v.size(), rows, cols,
+                 [&](T* out) { std::copy(v.begin(), v.end(), out); });
   }
   static DenseMatrix View(std::span<const T> v, size_t rows, size_t cols) {
     Check(v.size(), rows, cols);
@@ -103,6 +92,19 @@ class DenseMatrix {
   }
 
  private:
+  // rows×cols of the matrix's own memory, written by fill(data).
+  template <class Fill>
+  static DenseMatrix Owned(size_t n, size_t rows, size_t cols,
+                           const Fill& fill) {
+    Check(n, rows, cols);
+    DenseMatrix m;
+    m.owned_ = AlignedBuffer<T>(rows * cols);
+    fill(m.owned_.data());
+    m.data_ = m.owned_.data();
+    m.rows_ = rows;
+    m.cols_ = cols;
+    return m;
+  }
   static void Check(size_t n, size_t rows, size_t cols) {
     if (n != rows * cols) {
       throw ShapeError("dense matrix: " + std::to_string(n) + " values for " +
