@@ -183,8 +183,45 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
   }
 }
 
-// kR rows × kT tokens of output: full vectors, then (512-bit targets only)
-// a 32-byte tail with half vectors.
+// Adds Σ c·q of kR rows × kT tokens over whole rows to sums: full vectors,
+// then (512-bit targets only) a 32-byte tail with half vectors. Each weight
+// line is prefetched `ahead` bytes before its use.
+template <size_t kR, size_t kT, size_t kA>
+HWY_INLINE void RowSums(const MatMulArgs& a, size_t row, size_t token,
+                        size_t ahead, int32_t (&sums)[kR][kT]) {
+  const hn::ScalableTag<uint8_t> du8;
+  const size_t L = hn::Lanes(du8);
+  const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
+  const size_t full = row_bytes / L * L;
+  const uint8_t* w = a.weights + row * row_bytes;
+  const int8_t* acts = a.acts + token * a.act_stride;
+  Tile<kR, kT, kA>(du8, w, row_bytes, acts, a.act_stride, 0, full, ahead, sums);
+#if HWY_TARGET <= HWY_AVX3
+  if (full != row_bytes) {
+    const hn::Half<decltype(du8)> dh;
+    Tile<kR, kT, kA>(dh, w, row_bytes, acts, a.act_stride, full, row_bytes,
+                     ahead, sums);
+  }
+#endif
+}
+
+// kR rows × kT tokens of output (GEMM without VNNI). GEMM tiles are
+// compute-bound: 2 tiles ahead.
+template <size_t kR, size_t kT, size_t kA>
+HWY_INLINE void OutputTile(const MatMulArgs& a, size_t row, size_t token) {
+  const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
+  int32_t sums[kR][kT] = {};
+  RowSums<kR, kT, kA>(a, row, token, 2 * kR * row_bytes, sums);
+  for (size_t r = 0; r < kR; ++r) {
+    for (size_t t = 0; t < kT; ++t) {
+      StoreOutput(a, token + t, row + r, sums[r][t] - a.scales[token + t].sum);
+    }
+  }
+}
+
+// GEMV: rows one after another, with VNNI one accumulator per plane. The
+// sums of kBlock rows are rescaled together (StoreOutputs): a scalar divide
+// closing every 640-byte row cost 1.13x in cache-resident GEMV.
 //
 // Prefetch distance. GEMV streams every weight byte from DRAM once per
 // token: it reads one row at a time (one sequential stream) and prefetches
@@ -200,61 +237,18 @@ HWY_INLINE void Tile(D du8, const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 // ahead 33.9 GB/s (median of 4 rounds), 8 rows 31.4, 24 rows 34.6, 32 rows
 // 33.1, prefetcht1 33.1, prefetchnta 34.4, no prefetch 27.4; 2 rows per
 // tile 24-29 against 32 for one row.
-// GEMM tiles are compute-bound: 2 tiles ahead.
-template <size_t kR, size_t kT, size_t kA>
-HWY_INLINE void OutputTile(const MatMulArgs& a, size_t row, size_t token) {
-  const hn::ScalableTag<uint8_t> du8;
-  const size_t L = hn::Lanes(du8);
-  const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
-  const size_t full = row_bytes / L * L;
-  const size_t ahead = (kT == 1 ? 16 : 2 * kR) * row_bytes;
-  const uint8_t* w = a.weights + row * row_bytes;
-  const int8_t* acts = a.acts + token * a.act_stride;
-  int32_t sums[kR][kT] = {};
-  Tile<kR, kT, kA>(du8, w, row_bytes, acts, a.act_stride, 0, full, ahead, sums);
-#if HWY_TARGET <= HWY_AVX3
-  if (full != row_bytes) {
-    const hn::Half<decltype(du8)> dh;
-    Tile<kR, kT, kA>(dh, w, row_bytes, acts, a.act_stride, full, row_bytes,
-                     ahead, sums);
-  }
-#endif
-  for (size_t r = 0; r < kR; ++r) {
-    for (size_t t = 0; t < kT; ++t) {
-      StoreOutput(a, token + t, row + r, sums[r][t] - a.scales[token + t].sum);
-    }
-  }
-}
-// GEMV: rows one after another, a single sequential stream from DRAM (see
-// OutputTile), with VNNI one accumulator per plane. The sums of kBlock rows
-// are rescaled together (StoreOutputs): a scalar divide closing every
-// 640-byte row cost 1.13x in cache-resident GEMV.
 HWY_INLINE void GemvRows(const MatMulArgs& a, size_t row_begin, size_t row_end,
                          size_t token) {
   constexpr size_t kA = TERNARY_HAVE_VNNI ? 4 : 1;
   constexpr size_t kBlock = 16;
-  const hn::ScalableTag<uint8_t> du8;
-  const size_t L = hn::Lanes(du8);
-  const size_t row_bytes = quant::I2S::PaddedCols(a.cols) / 4;
-  const size_t full = row_bytes / L * L;
-  const size_t ahead = 16 * row_bytes;
-  const int8_t* acts = a.acts + token * a.act_stride;
+  const size_t ahead = 16 * (quant::I2S::PaddedCols(a.cols) / 4);
   const int32_t act_sum = a.scales[token].sum;
   int32_t s[kBlock];
   for (size_t row = row_begin; row < row_end; row += kBlock) {
     const size_t n = HWY_MIN(kBlock, row_end - row);
     for (size_t i = 0; i < n; ++i) {
-      const uint8_t* w = a.weights + (row + i) * row_bytes;
       int32_t sum[1][1] = {};
-      Tile<1, 1, kA>(du8, w, row_bytes, acts, a.act_stride, 0, full, ahead,
-                     sum);
-#if HWY_TARGET <= HWY_AVX3
-      if (full != row_bytes) {
-        const hn::Half<decltype(du8)> dh;
-        Tile<1, 1, kA>(dh, w, row_bytes, acts, a.act_stride, full, row_bytes,
-                       ahead, sum);
-      }
-#endif
+      RowSums<1, 1, kA>(a, row + i, token, ahead, sum);
       s[i] = sum[0][0] - act_sum;
     }
     StoreOutputs(a, token, row, s, n);

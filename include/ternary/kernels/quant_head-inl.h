@@ -219,48 +219,6 @@ HWY_INLINE hn::Vec<hn::Repartition<int32_t, D>> Q6KBlock(D du8,
   return acc;
 }
 
-template <class D>
-HWY_INLINE void Q6KTile(D du8, const BlockArgs& a, const uint8_t* const* w,
-                        size_t t, float* out, size_t n) {
-  using B = quant::BlockQ6_K;
-  constexpr size_t N = hn::MaxLanes(D());
-  const hn::Repartition<int8_t, D> di8;
-  const hn::Repartition<int16_t, D> di16;
-  const hn::Repartition<int32_t, D> di32;
-  const int8_t* x = a.x + t * a.x_stride;
-  alignas(64) int16_t xc[128];
-  const size_t ahead = PrefetchAhead(a.row_bytes);
-  Acc4 acc;
-  for (size_t b = 0; b < a.blocks; ++b) {
-    const int8_t* xb = x + b * B::kElements;
-    for (size_t i = 0; i < B::kElements; i += N) {
-      hn::StoreU(SatWidenMulPairwiseAdd(di16, hn::Set(du8, 32),
-                                        hn::LoadU(di8, xb + i)),
-                 di16, xc + i / 2);
-    }
-    const size_t off = b * B::kBytes;
-    for (size_t r = 0; r < kTile; ++r) {
-      for (size_t line = 0; line < B::kBytes; line += 64)
-        hwy::Prefetch(w[r] + ahead + off + line);
-    }
-    const auto s = TransposeSum4(di32, Q6KBlock(du8, w[0] + off, xb, xc),
-                                 Q6KBlock(du8, w[1] + off, xb, xc),
-                                 Q6KBlock(du8, w[2] + off, xb, xc),
-                                 Q6KBlock(du8, w[3] + off, xb, xc));
-    __m128i s4;
-    if constexpr (N == 16) {
-      s4 = s.raw;
-    } else {
-      s4 = _mm_add_epi32(_mm256_castsi256_si128(s.raw),
-                         _mm256_extracti128_si256(s.raw, 1));
-    }
-    uint32_t d01, d23;
-    TileScales<B>(w, b, d01, d23);
-    acc.Add(d01, d23, s4);
-  }
-  acc.Store(a.x_scale[t].scale, out, n);
-}
-
 #if HWY_TARGET <= HWY_AVX3
 HWY_DIAGNOSTICS(push)
 HWY_DIAGNOSTICS_OFF(disable : 4701, ignored "-Wmaybe-uninitialized")
@@ -332,37 +290,66 @@ HWY_INLINE __m512i Q6KBlock512(const uint8_t* HWY_RESTRICT blk,
   return acc;
 }
 
-HWY_INLINE void Q6KTile512(const BlockArgs& a, const uint8_t* const* w,
-                           size_t t, float* out, size_t n) {
+HWY_DIAGNOSTICS(pop)
+#endif  // HWY_TARGET <= HWY_AVX3
+
+// A tile's 4 rows × token t in vectors of D: 128 bits (SSSE3 / SSE4), 256
+// (AVX2) or, on AVX-512 targets, 512 with Q6KBlock512 (inlined here, so
+// the same diagnostics are off).
+HWY_DIAGNOSTICS(push)
+HWY_DIAGNOSTICS_OFF(disable : 4701, ignored "-Wmaybe-uninitialized")
+template <class D>
+HWY_INLINE void Q6KTile(D du8, const BlockArgs& a, const uint8_t* const* w,
+                        size_t t, float* out, size_t n) {
   using B = quant::BlockQ6_K;
+  constexpr size_t N = hn::MaxLanes(D());
+  const hn::Repartition<int8_t, D> di8;
+  const hn::Repartition<int16_t, D> di16;
+  const hn::Repartition<int32_t, D> di32;
   const int8_t* x = a.x + t * a.x_stride;
   alignas(64) int16_t xc[128];
   const size_t ahead = PrefetchAhead(a.row_bytes);
-  const __m512i thirty_two = _mm512_set1_epi8(32);
-  const hn::Full512<int32_t> d32;
   Acc4 acc;
   for (size_t b = 0; b < a.blocks; ++b) {
     const int8_t* xb = x + b * B::kElements;
-    for (size_t i = 0; i < B::kElements; i += 64) {
-      _mm512_store_si512(
-          xc + i / 2,
-          _mm512_maddubs_epi16(thirty_two, _mm512_loadu_si512(xb + i)));
+    for (size_t i = 0; i < B::kElements; i += N) {
+      hn::StoreU(SatWidenMulPairwiseAdd(di16, hn::Set(du8, 32),
+                                        hn::LoadU(di8, xb + i)),
+                 di16, xc + i / 2);
     }
     const size_t off = b * B::kBytes;
     for (size_t r = 0; r < kTile; ++r) {
       for (size_t line = 0; line < B::kBytes; line += 64)
         hwy::Prefetch(w[r] + ahead + off + line);
     }
-    const __m512i s =
-        TransposeSum4(d32, hn::Vec512<int32_t>{Q6KBlock512(w[0] + off, xb, xc)},
-                      hn::Vec512<int32_t>{Q6KBlock512(w[1] + off, xb, xc)},
-                      hn::Vec512<int32_t>{Q6KBlock512(w[2] + off, xb, xc)},
-                      hn::Vec512<int32_t>{Q6KBlock512(w[3] + off, xb, xc)})
-            .raw;
-    const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s),
-                                        _mm512_extracti64x4_epi64(s, 1));
-    const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8),
-                                     _mm256_extracti128_si256(s8, 1));
+    const auto block = [&](const uint8_t* blk) {
+#if HWY_TARGET <= HWY_AVX3
+      if constexpr (N == 64) {
+        return hn::Vec<decltype(di32)>{Q6KBlock512(blk, xb, xc)};
+      } else {
+        return Q6KBlock(du8, blk, xb, xc);
+      }
+#else
+      return Q6KBlock(du8, blk, xb, xc);
+#endif
+    };
+    const auto s = TransposeSum4(di32, block(w[0] + off), block(w[1] + off),
+                                 block(w[2] + off), block(w[3] + off));
+    // Lane r of every 128-bit block holds part of row r's sum.
+    __m128i s4;
+    if constexpr (N == 16) {
+      s4 = s.raw;
+    } else if constexpr (N == 32) {
+      s4 = _mm_add_epi32(_mm256_castsi256_si128(s.raw),
+                         _mm256_extracti128_si256(s.raw, 1));
+    } else {
+#if HWY_TARGET <= HWY_AVX3
+      const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s.raw),
+                                          _mm512_extracti64x4_epi64(s.raw, 1));
+      s4 = _mm_add_epi32(_mm256_castsi256_si128(s8),
+                         _mm256_extracti128_si256(s8, 1));
+#endif
+    }
     uint32_t d01, d23;
     TileScales<B>(w, b, d01, d23);
     acc.Add(d01, d23, s4);
@@ -370,7 +357,6 @@ HWY_INLINE void Q6KTile512(const BlockArgs& a, const uint8_t* const* w,
   acc.Store(a.x_scale[t].scale, out, n);
 }
 HWY_DIAGNOSTICS(pop)
-#endif  // HWY_TARGET <= HWY_AVX3
 
 // ---------------------------------------------------------------------------
 // Q4_0: block b is fp16 d, then qs[16]: value i < 16 the low nibble of
@@ -534,11 +520,7 @@ void BlockRows(const BlockArgs& a, size_t row_begin, size_t row_end) {
     for (size_t t = 0; t < a.n_tokens; ++t) {
       float* out = a.y + t * a.ldy + row;
       if constexpr (std::is_same_v<B, quant::BlockQ6_K>) {
-#if HWY_TARGET <= HWY_AVX3
-        Q6KTile512(a, w, t, out, n);
-#else
-        Q6KTile(du8, a, w, t, out, n);
-#endif
+        Q6KTile(hn::ScalableTag<uint8_t>(), a, w, t, out, n);
       } else {
         Q4Tile(du8, a, w, t, out, n);
       }

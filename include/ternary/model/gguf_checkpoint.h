@@ -229,41 +229,41 @@ class GgufCheckpoint {
     const std::string tname = GgufTensorName(id);
     const io::GgufTensorInfo& t = Require(tname);
     ExpectDims(t, rows, cols);
-    if (t.type == io::GgmlType::kF16 || t.type == io::GgmlType::kBF16) {
-      const bool f16 = t.type == io::GgmlType::kF16;
-      const std::span<const uint8_t> data = file_->TensorData(t);
-      // All exponent bits set: ±inf or NaN.
-      const uint16_t exp = f16 ? 0x7C00u : 0x7F80u;
-      for (size_t i = 0; i < data.size(); i += 2) {
-        const uint16_t v = static_cast<uint16_t>(data[i] | data[i + 1] << 8);
-        if ((v & exp) == exp) Floats(id, rows, cols);  // throws, naming it
-      }
-      return TableBytes{
-          f16 ? nn::HeadPrecision::kF16 : nn::HeadPrecision::kBF16, data};
+    // Per type: the precision, a block's values and bytes, and where its
+    // 16-bit float sits (a block's scale d, or an F16 / BF16 value itself)
+    // with the exponent bits that, all set, make it ±inf or NaN.
+    struct Layout {
+      nn::HeadPrecision precision;
+      size_t values, bytes, at;
+      uint16_t exponent;
+    };
+    Layout l;
+    switch (t.type) {
+      case io::GgmlType::kQ6_K:
+        l = {nn::HeadPrecision::kQ6K, quant::BlockQ6_K::kElements,
+             quant::BlockQ6_K::kBytes, 208, 0x7C00u};
+        break;
+      case io::GgmlType::kQ4_0:
+        l = {nn::HeadPrecision::kQ4_0, quant::BlockQ4_0::kElements,
+             quant::BlockQ4_0::kBytes, 0, 0x7C00u};
+        break;
+      case io::GgmlType::kF16:
+        l = {nn::HeadPrecision::kF16, 1, 2, 0, 0x7C00u};
+        break;
+      case io::GgmlType::kBF16:
+        l = {nn::HeadPrecision::kBF16, 1, 2, 0, 0x7F80u};
+        break;
+      default:
+        return std::nullopt;
     }
-    nn::HeadPrecision precision;
-    size_t block_values, block_bytes, d_offset;  // where each block's fp16 d is
-    if (t.type == io::GgmlType::kQ6_K) {
-      precision = nn::HeadPrecision::kQ6K;
-      block_values = quant::BlockQ6_K::kElements;
-      block_bytes = quant::BlockQ6_K::kBytes;
-      d_offset = 208;
-    } else if (t.type == io::GgmlType::kQ4_0) {
-      precision = nn::HeadPrecision::kQ4_0;
-      block_values = quant::BlockQ4_0::kElements;
-      block_bytes = quant::BlockQ4_0::kBytes;
-      d_offset = 0;
-    } else {
-      return std::nullopt;
-    }
-    if (cols % block_values != 0) return std::nullopt;
+    if (cols % l.values != 0) return std::nullopt;
     const std::span<const uint8_t> data = file_->TensorData(t);
-    for (size_t b = 0; b < data.size(); b += block_bytes) {
-      uint16_t d;
-      std::memcpy(&d, &data[b + d_offset], 2);
-      if ((d & 0x7C00u) == 0x7C00u) Floats(id, rows, cols);  // throws
+    for (size_t b = 0; b < data.size(); b += l.bytes) {
+      uint16_t v;
+      std::memcpy(&v, &data[b + l.at], 2);
+      if ((v & l.exponent) == l.exponent) Floats(id, rows, cols);  // throws
     }
-    return TableBytes{precision, data};
+    return TableBytes{l.precision, data};
   }
 
   // Whether the file's q/k rows are in llama.cpp's interleaved-RoPE order
