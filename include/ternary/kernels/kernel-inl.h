@@ -45,6 +45,38 @@ HWY_INLINE void StoreOutputs(const MatMulArgs& a, size_t token, size_t row,
   for (; i < n; ++i) y[i] = Rescale(s[i], scale, a.alpha);
 }
 
+#if TERNARY_HAVE_X86_DOT
+// StoreOutputs for the n ≤ 4 rows [row, row + n) of one token whose sums are
+// lanes 0..n-1 of s (a GEMM tile's rows, as ReduceSum4 leaves them).
+HWY_INLINE void StoreOutputs4(const MatMulArgs& a, size_t token, size_t row,
+                              hn::Vec<hn::Full128<int32_t>> s, size_t n) {
+  const hn::Full128<int32_t> di32;
+  const hn::Full128<float> df;
+  if (a.s != nullptr) {
+    int32_t* HWY_RESTRICT out = a.s + token * a.ldy + row;
+    if (n == 4) {
+      hn::StoreU(s, di32, out);
+    } else {
+      alignas(16) int32_t lanes[4];
+      hn::Store(s, di32, lanes);
+      std::copy_n(lanes, n, out);
+    }
+    return;
+  }
+  const quant::ActScale scale = a.scales[token];
+  const auto y = hn::Mul(hn::Div(hn::ConvertTo(df, s), hn::Set(df, scale.scale)),
+                         hn::Set(df, a.alpha));
+  float* HWY_RESTRICT out = a.y + token * a.ldy + row;
+  if (n == 4) {
+    hn::StoreU(y, df, out);
+  } else {
+    alignas(16) float lanes[4];
+    hn::Store(y, df, lanes);
+    std::copy_n(lanes, n, out);
+  }
+}
+#endif  // TERNARY_HAVE_X86_DOT
+
 // Kernel<F> provides
 //   static void Prepare(const PrepareArgs&) noexcept;
 //   static void Rows(const MatMulArgs&, size_t row_begin, size_t row_end)
